@@ -1,0 +1,140 @@
+"""Configuration of a sandbox world: what exists, what is broken, and how it is served."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields, replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+ANOMALY_KINDS: tuple[str, ...] = (
+    "entry_arithmetic",
+    "chain_gap",
+    "duplicate_entry",
+    "wallet_balance_mismatch",
+    "fx_missing_leg",
+    "fx_amount_mismatch",
+    "fx_rate_deviation",
+    "order_debit_missing",
+    "order_debit_mismatch",
+    "card_balance_mismatch",
+)
+
+FAULT_KINDS: tuple[str, ...] = (
+    "rate_limited_429",
+    "server_error_5xx",
+    "slow",
+    "busy_5000",
+    "throttled_1003",
+    "truncated",
+    "page_shift",
+)
+
+
+@dataclass(frozen=True)
+class FaultConfig:
+    """Transport faults: the share of requests that get each fault.
+
+    Faults never change the data, only how it is served. At most one fault hits a request.
+    `page_shift` applies only to list requests for page 2 or later (where a row inserted at the
+    head of the window pushes the page down by one); the other rates apply to every request.
+    """
+
+    rates: dict[str, float] = field(default_factory=dict)
+    retry_after_seconds: int = 1
+    slow_seconds: float = 5.0
+
+    def __post_init__(self) -> None:
+        unknown = set(self.rates) - set(FAULT_KINDS)
+        if unknown:
+            raise ValueError(f"unknown fault kinds {sorted(unknown)}; known: {list(FAULT_KINDS)}")
+        for kind, rate in self.rates.items():
+            if not 0.0 <= rate <= 1.0:
+                raise ValueError(f"fault rate for {kind} must be within [0, 1], got {rate}")
+        if sum(r for k, r in self.rates.items() if k != "page_shift") > 1.0:
+            raise ValueError("fault rates (other than page_shift) must add up to at most 1")
+
+    @classmethod
+    def every_fault(cls, rate: float = 0.05, **kwargs: Any) -> FaultConfig:
+        """Every fault kind on at the same rate."""
+        return cls(rates=dict.fromkeys(FAULT_KINDS, rate), **kwargs)
+
+
+@dataclass(frozen=True)
+class WorldConfig:
+    """A sandbox world. The same config (seed included) always builds the same world."""
+
+    seed: int = 7
+    customers: int = 3
+    days: int = 7
+    start_date: date = date(2026, 11, 9)
+    entries_per_day: int = 100
+    currencies: tuple[str, ...] = ("USD", "HKD", "EUR", "CNY")
+    card_currencies: tuple[str, ...] = ("USD", "EUR")
+    timezone: str = "UTC"
+    anomalies: dict[str, int] = field(default_factory=dict)
+    late_entry_rate: float = 0.01
+    faults: FaultConfig = field(default_factory=FaultConfig)
+
+    def __post_init__(self) -> None:
+        unknown = set(self.anomalies) - set(ANOMALY_KINDS)
+        if unknown:
+            raise ValueError(
+                f"unknown anomaly kinds {sorted(unknown)}; known: {list(ANOMALY_KINDS)}"
+            )
+        if any(n < 0 for n in self.anomalies.values()):
+            raise ValueError("anomaly counts must not be negative")
+        if self.customers < 1 or self.days < 2 or self.entries_per_day < 10:
+            raise ValueError("a world needs at least 1 customer, 2 days and 10 entries per day")
+        if len(set(self.currencies)) < 2 or not set(self.card_currencies) <= set(self.currencies):
+            raise ValueError("need two or more currencies, and card currencies among them")
+
+    def with_anomalies(self, **counts: int) -> WorldConfig:
+        return replace(self, anomalies=counts)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["start_date"] = self.start_date.isoformat()
+        data["currencies"] = list(self.currencies)
+        data["card_currencies"] = list(self.card_currencies)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> WorldConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown world config keys {sorted(unknown)}; known: {sorted(known)}")
+        kwargs = dict(data)
+        if "start_date" in kwargs:
+            kwargs["start_date"] = date.fromisoformat(kwargs["start_date"])
+        for key in ("currencies", "card_currencies"):
+            if key in kwargs:
+                kwargs[key] = tuple(kwargs[key])
+        if "faults" in kwargs:
+            kwargs["faults"] = FaultConfig(**kwargs["faults"])
+        return cls(**kwargs)
+
+    @classmethod
+    def from_file(cls, path: Path) -> WorldConfig:
+        return cls.from_json(json.loads(path.read_text()))
+
+
+def default_config(seed: int = 7) -> WorldConfig:
+    """The demo world: a few customers, a week, a few thousand entries, every anomaly kind."""
+    return WorldConfig(
+        seed=seed,
+        anomalies={
+            "entry_arithmetic": 2,
+            "chain_gap": 2,
+            "duplicate_entry": 1,
+            "wallet_balance_mismatch": 1,
+            "fx_missing_leg": 1,
+            "fx_amount_mismatch": 1,
+            "fx_rate_deviation": 2,
+            "order_debit_missing": 1,
+            "order_debit_mismatch": 1,
+            "card_balance_mismatch": 2,
+        },
+    )
