@@ -1,0 +1,183 @@
+"""An independent reconciliation of what the sandbox serves, in plain Python and Decimal.
+
+It applies reconciliation.md §2 to the served rows and returns every violation as
+(check_name, customer_id, entity_id), the same identities the manifest uses:
+entry -> transaction_id, wallet -> "customer:currency", exchange -> transaction_id,
+order -> order_id, card -> card_id, duplicate -> the later transaction_id.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+Finding = tuple[str, int, str]
+CENT = Decimal("0.01")
+
+
+def _signed(e: dict[str, Any]) -> Decimal:
+    return e["amount"] if e["in_out_type"] == 1 else -e["amount"]
+
+
+def _true_signed(e: dict[str, Any]) -> Decimal:
+    """The movement the balances show (which is what links the chain)."""
+    return e["after_balance"] - e["before_balance"]
+
+
+def order_group(current: Decimal | None, group: list[dict[str, Any]]) -> tuple[list[Any], int]:
+    """Order entries of equal time by balance linkage; returns (order, number of unlinked)."""
+    best: tuple[list[Any], int] = (group, len(group) + 1)
+
+    def dfs(cur: Decimal | None, chosen: list[Any], rest: list[Any], gaps: int) -> None:
+        nonlocal best
+        if gaps >= best[1]:
+            return
+        if not rest:
+            best = (chosen, gaps)
+            return
+        linked = [e for e in rest if cur is not None and e["before_balance"] == cur]
+        for e in linked or rest:
+            extra = 0 if (cur is None or e["before_balance"] == cur) else 1
+            dfs(e["after_balance"], [*chosen, e], [r for r in rest if r is not e], gaps + extra)
+
+    dfs(current, [], group, 0)
+    return best
+
+
+def chain_findings(cid: int, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Gaps in each wallet chain, with the neighbours and amounts reconciliation.md asks for."""
+    by_ccy: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for e in entries:
+        by_ccy[e["currency"]].append(e)
+    gaps = []
+    for ccy, rows in sorted(by_ccy.items()):
+        rows.sort(key=lambda e: (e["transaction_time"], e["create_at"]))
+        groups: dict[tuple[str, str], list[Any]] = defaultdict(list)
+        for e in rows:
+            groups[(e["transaction_time"], e["create_at"])].append(e)
+        prev: dict[str, Any] | None = None
+        for key in sorted(groups):
+            ordered, _ = order_group(prev["after_balance"] if prev else None, groups[key])
+            for e in ordered:
+                if prev is not None and e["before_balance"] != prev["after_balance"]:
+                    gaps.append(
+                        {
+                            "entity_id": f"{cid}:{ccy}",
+                            "transaction_ids": [prev["transaction_id"], e["transaction_id"]],
+                            "expected": prev["after_balance"],
+                            "actual": e["before_balance"],
+                        }
+                    )
+                prev = e
+    return gaps
+
+
+def wallet_chain_end(entries: list[dict[str, Any]], currency: str) -> Decimal | None:
+    rows = [e for e in entries if e["currency"] == currency]
+    if not rows:
+        return None
+    rows.sort(key=lambda e: (e["transaction_time"], e["create_at"]))
+    last_key = (rows[-1]["transaction_time"], rows[-1]["create_at"])
+    tail = [e for e in rows if (e["transaction_time"], e["create_at"]) == last_key]
+    before_tail = [e for e in rows if (e["transaction_time"], e["create_at"]) < last_key]
+    start = before_tail[-1]["after_balance"] if before_tail else None
+    ordered, _ = order_group(start, tail)
+    return Decimal(ordered[-1]["after_balance"])
+
+
+def reconcile(customer: dict[str, Any], fx_tolerance_bps: int = 50) -> set[Finding]:
+    cid = int(customer["customer_id"])
+    entries = customer["entries"]
+    found: set[Finding] = set()
+
+    for e in entries:
+        if _true_signed(e) != _signed(e):
+            found.add(("entry_arithmetic", cid, e["transaction_id"]))
+
+    for gap in chain_findings(cid, entries):
+        found.add(("chain_gap", cid, gap["entity_id"]))
+
+    keys: dict[tuple[Any, ...], dict[str, Any]] = {}
+    movements: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
+    for e in entries:
+        key = (e["transaction_id"], e["in_out_type"], e["currency"])
+        if key in keys and keys[key] != e:
+            found.add(("duplicate_entry", cid, e["transaction_id"]))
+        keys[key] = e
+        if e["out_transaction_id"]:
+            movement = (
+                e["currency"],
+                e["in_out_type"],
+                e["transaction_type"],
+                e["out_transaction_id"],
+                e["amount"],
+            )
+            movements[movement].append(e)
+    for rows in movements.values():
+        if len({r["transaction_id"] for r in rows}) > 1:
+            rows.sort(key=lambda e: (e["transaction_time"], e["create_at"]))
+            found.add(("duplicate_entry", cid, rows[-1]["transaction_id"]))
+
+    for w in customer["wallets"]:
+        end = wallet_chain_end(entries, w["currency"])
+        if end is not None and end != w["available_balance"]:
+            found.add(("wallet_balance_mismatch", cid, f"{cid}:{w['currency']}"))
+
+    legs: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for e in entries:
+        if e["transaction_type"] == 3010:
+            legs[e["transaction_id"]].append(e)
+    for tx_id, pair in legs.items():
+        expense = [e for e in pair if e["in_out_type"] == 2]
+        income = [e for e in pair if e["in_out_type"] == 1]
+        if len(expense) != 1 or len(income) != 1 or expense[0]["currency"] == income[0]["currency"]:
+            found.add(("fx_missing_leg", cid, tx_id))
+            continue
+        attach = json.loads(expense[0]["attach"], parse_float=Decimal)
+        rate = Decimal(attach["exchange_rate"])
+        expected = (expense[0]["amount"] * rate).quantize(CENT, rounding=ROUND_HALF_UP)
+        if abs(income[0]["amount"] - expected) > CENT:
+            found.add(("fx_amount_mismatch", cid, tx_id))
+        reference = customer["rates"][(expense[0]["currency"], income[0]["currency"])]
+        if abs(rate - reference) / reference * 10_000 > fx_tolerance_bps:
+            found.add(("fx_rate_deviation", cid, tx_id))
+
+    by_record: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for e in entries:
+        if e["record_id"]:
+            by_record[e["record_id"]].append(e)
+    principal: dict[str, Decimal] = defaultdict(Decimal)
+    refunded: dict[str, Decimal] = defaultdict(Decimal)
+    for o in customer["orders"]:
+        rows = by_record.get(o["order_id"], [])
+        if o["status"] != 2:
+            if rows:
+                found.add(("order_debit_mismatch", cid, o["order_id"]))
+            continue
+        if o["order_type"] in (1, 2):
+            principal[o["card_id"]] += o["amount"]
+        else:
+            refunded[o["card_id"]] += o["amount"]
+        if not rows:
+            found.add(("order_debit_missing", cid, o["order_id"]))
+        elif len(rows) > 1 or rows[0]["amount"] != o["total_amount"]:
+            found.add(("order_debit_mismatch", cid, o["order_id"]))
+
+    effects: dict[str, Decimal] = defaultdict(Decimal)
+    for t in customer["trades"]:
+        if t["trade_result"] == 1 and t["trade_type"] in (1, 4):
+            effects[t["card_id"]] -= t["trade_amount"]
+        elif t["trade_result"] == 1 and t["trade_type"] in (2, 3):
+            effects[t["card_id"]] += t["trade_amount"]
+    for k in customer["cards"]:
+        cid_ = k["card_id"]
+        balance = principal[cid_] + effects[cid_] - refunded[cid_]
+        if balance != k["balance"] or principal[cid_] != k["limit"]:
+            found.add(("card_balance_mismatch", cid, cid_))
+    return found
+
+
+def manifest_findings(manifest: dict[str, Any]) -> set[Finding]:
+    return {(a["check_name"], a["customer_id"], a["entity_id"]) for a in manifest["anomalies"]}
