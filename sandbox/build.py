@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import gc
 import random
 from collections.abc import Callable
 
@@ -29,6 +30,21 @@ _EVENT_WEIGHTS: tuple[tuple[str, float], ...] = (
 
 def build_world(cfg: WorldConfig) -> World:
     """Build the world a config describes. Deterministic: same config, same world."""
+    # A world is millions of small acyclic objects: the cyclic collector would rescan them
+    # over and over while they are created (a third of the build time at 1M entries), and
+    # freezing them afterwards keeps later collections in the server from walking them.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        world = _build(cfg)
+    finally:
+        if was_enabled:
+            gc.enable()
+    gc.freeze()
+    return world
+
+
+def _build(cfg: WorldConfig) -> World:
     for ccy in cfg.currencies:
         if not rates.supported(ccy):
             raise ValueError(f"the sandbox has no reference rate for currency {ccy}")
@@ -89,8 +105,8 @@ def _simulate(cfg: WorldConfig, customer: Customer, start: int, end: int) -> Non
             sim.at(ds + rng.randrange(3600, DAY - 3600), sim.identical_pair)
         if d + 1 < cfg.days and (d == 0 or rng.random() < 0.4):
             midnight = ds + DAY
-            leg2 = midnight + rng.randint(0, 2)
-            sim.at(midnight - rng.randint(1, 3), functools.partial(_straddling, sim, leg2))
+            leg2 = midnight + sim.randint(0, 2)
+            sim.at(midnight - sim.randint(1, 3), functools.partial(_straddling, sim, leg2))
     sim.run()
 
 

@@ -17,7 +17,7 @@ _MERCHANTS = (
 )
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class CardState:
     """Running state of one card during the simulation."""
 
@@ -33,14 +33,15 @@ class CardState:
 class CardActivity:
     def __init__(self, sim: CustomerSim) -> None:
         self.sim = sim
-        self.states: list[CardState] = []
+        # Cards open and not closing, kept as a list so picking one does not scan every card.
+        self.open: list[CardState] = []
 
     def active(self) -> list[CardState]:
-        return [s for s in self.states if not s.closing]
+        return self.open
 
     def _luhn_pan(self) -> str:
         rng = self.sim.rng
-        digits = [rng.choice((4, 5))] + [rng.randint(0, 9) for _ in range(14)]
+        digits = [rng.choice((4, 5))] + [self.sim.randint(0, 9) for _ in range(14)]
         total = 0
         for i, d in enumerate(reversed(digits)):
             if i % 2 == 0:
@@ -64,7 +65,7 @@ class CardActivity:
             currency=ccy,
             status_final=2,
             create_at=t,
-            finish_at=t + sim.rng.randint(1, 30),
+            finish_at=t + sim.randint(1, 30),
         )
         return order
 
@@ -89,7 +90,7 @@ class CardActivity:
     def open_card(self, t: int) -> None:
         sim = self.sim
         ccy = sim.rng.choice(sim.cfg.card_currencies)
-        principal = sim.rng.randint(2_000, 50_000)
+        principal = sim.randint(2_000, 50_000)
         fee = sim.rng.choice((100, 200, 300, 500))
         order = self._order(t, 1, sim.hex_id(), principal, fee, ccy)
         failed = sim.balance[ccy] < order.total_amount or sim.rng.random() < 0.08
@@ -108,15 +109,15 @@ class CardActivity:
                 app_id=sim.c.app_id,
                 bin_id=sim.rng.choice(("cpi_6530de6a2f1c7", "cpi_65a1b2c3d4e5f")),
                 card_no=self._luhn_pan(),
-                expiry=f"{sim.rng.randint(1, 12):02d}/{sim.rng.randint(28, 30)}",
-                cvv=f"{sim.rng.randint(0, 999):03d}",
-                pin="" if sim.rng.random() < 0.5 else f"{sim.rng.randint(0, 9999):04d}",
+                expiry=f"{sim.randint(1, 12):02d}/{sim.randint(28, 30)}",
+                cvv=f"{sim.randint(0, 999):03d}",
+                pin="" if sim.rng.random() < 0.5 else f"{sim.randint(0, 9999):04d}",
                 currency=ccy,
                 created_at=ft,
             )
             sim.c.cards.append(card)
             state = CardState(card, principal, principal, refundable={})
-            self.states.append(state)
+            self.open.append(state)
             self._record(state, ft)
 
         sim.at(order.finish_at, finish)
@@ -129,7 +130,7 @@ class CardActivity:
             return
         state = sim.rng.choice(cards)
         ccy = state.card.currency
-        principal = sim.rng.randint(1_000, 30_000)
+        principal = sim.randint(1_000, 30_000)
         fee = max(50, principal // 100)
         order = self._order(t, 2, state.card.card_id, principal, fee, ccy)
         if order.finish_at >= sim.end:
@@ -161,6 +162,7 @@ class CardActivity:
         if order.finish_at >= sim.end:
             return
         state.closing = True
+        self.open.remove(state)
         state.card.close_at = t
         sim.c.orders.append(order)
 
@@ -195,12 +197,12 @@ class CardActivity:
         r = sim.rng.random()
         origin = ""
         if r < 0.5:
-            kind, amount = 1, sim.rng.randint(100, 20_000)
+            kind, amount = 1, sim.randint(100, 20_000)
         elif r < 0.6 and state.refundable:
             kind = 2
             origin = sim.rng.choice(sorted(state.refundable))
             purchase, refunded = state.refundable[origin]
-            amount = sim.rng.randint(1, purchase.trade_amount - refunded)
+            amount = sim.randint(1, purchase.trade_amount - refunded)
         elif r < 0.68 and state.refundable:
             origin = sim.rng.choice(sorted(state.refundable))
             purchase, refunded = state.refundable[origin]
@@ -208,7 +210,7 @@ class CardActivity:
                 return
             kind, amount = 3, purchase.trade_amount
         elif r < 0.85:
-            kind, amount = 4, sim.rng.randint(30, 300)
+            kind, amount = 4, sim.randint(30, 300)
         else:
             kind, amount = 5, 0
         result = 1
@@ -217,7 +219,7 @@ class CardActivity:
         elif kind == 1 and sim.rng.random() < 0.16:
             result = sim.rng.choice((2, 3))
         merchant, mcc = sim.rng.choice(_MERCHANTS)
-        settle = t + sim.rng.randint(3600, 48 * 3600) if result == 1 else None
+        settle = t + sim.randint(3600, 48 * 3600) if result == 1 else None
         trade = Trade(
             trade_id=f"tr_{sim.token(20)}",
             card_id=state.card.card_id,
@@ -231,7 +233,7 @@ class CardActivity:
             merchant_currency=state.card.currency,
             merchant_name=merchant if kind != 4 else "CARD FEE",
             mcc=mcc if kind != 4 else "",
-            auth_code=f"{sim.rng.randint(0, 999_999):06d}",
+            auth_code=f"{sim.randint(0, 999_999):06d}",
             trade_time=t,
             settle_time=settle if settle is not None and settle < sim.end else None,
             tie=sim.rng.getrandbits(32),

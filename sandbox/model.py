@@ -79,7 +79,7 @@ def round_half_up_div(numerator: int, denominator: int) -> int:
     return q if numerator >= 0 else -q
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Entry:
     """One ledger row (transaction bill) of a customer's wallet."""
 
@@ -115,7 +115,7 @@ class Entry:
         return self.amount if self.in_out_type == INCOME else -self.amount
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Wallet:
     wallet_id: int
     wallet_sn: str
@@ -127,7 +127,7 @@ class Wallet:
     balance_delta: int = 0
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Order:
     order_id: str
     out_order_id: str
@@ -146,7 +146,7 @@ class Order:
         return self.amount - self.fee if self.order_type == 3 else self.amount + self.fee
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Trade:
     trade_id: str
     card_id: str
@@ -172,7 +172,7 @@ class Trade:
         return -self.trade_amount if self.trade_type in (1, 4) else self.trade_amount
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Card:
     card_id: str
     customer_id: int
@@ -200,7 +200,7 @@ class Card:
         return 2
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Customer:
     customer_id: int
     app_id: int

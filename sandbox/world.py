@@ -74,7 +74,6 @@ class World:
         self._index = {c.customer_id: _CustomerIndex(c) for c in customers}
         self._by_id = {c.customer_id: c for c in customers}
 
-    # clock -------------------------------------------------------------------------------
     def set_now(self, when: int | str | datetime) -> None:
         if isinstance(when, datetime):
             when = parse_time(when.strftime("%Y-%m-%d %H:%M:%S"))
@@ -89,7 +88,6 @@ class World:
     def now_text(self) -> str:
         return fmt_time(self.now)
 
-    # lookups -----------------------------------------------------------------------------
     def authenticate(self, customer_id: Any, app_id: Any, key: Any) -> Customer | None:
         c = self._by_id.get(customer_id) if isinstance(customer_id, int) else None
         if c is None or c.app_id != app_id or c.key != key:
@@ -157,7 +155,6 @@ class World:
     def reference_rate_e8(self, from_ccy: str, to_ccy: str) -> int:
         return rates.reference_rate_e8(from_ccy, to_ccy, self.now, self.cfg.currencies)
 
-    # manifest ----------------------------------------------------------------------------
     def manifest(self) -> dict[str, Any]:
         """Ground truth of the planted anomalies, as of the world's end."""
         saved, self.now = self.now, self.end
