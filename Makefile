@@ -53,7 +53,7 @@ sandbox: $(STAMP)
 	$(BIN)/recon sandbox serve --port 8765
 
 dev: $(STAMP)
-	DAGSTER_HOME=$(CURDIR)/.dagster $(BIN)/dagster dev -m pipelines.definitions
+	mkdir -p data/dagster && cp -n dagster.yaml data/dagster/ && DAGSTER_HOME=$(CURDIR)/data/dagster $(BIN)/dagster dev -m pipelines.definitions
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

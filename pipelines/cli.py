@@ -1,11 +1,128 @@
-"""The `recon` command: a thin shell over the project's entry points."""
+"""The `recon` command: a thin shell over the Dagster definitions and the sandbox."""
 
 from __future__ import annotations
 
 import argparse
+import logging
+import os
+import shutil
 import sys
 from collections.abc import Sequence
+from datetime import date, timedelta
 from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _data_dir() -> Path:
+    return Path(os.environ.get("RECON_DATA_DIR") or "data").resolve()
+
+
+def _instance() -> object:
+    """The configured Dagster instance: $DAGSTER_HOME, else $RECON_DATA_DIR/dagster."""
+    import dagster as dg
+
+    home = os.environ.get("DAGSTER_HOME")
+    if home:
+        return dg.DagsterInstance.get()
+    folder = _data_dir() / "dagster"
+    folder.mkdir(parents=True, exist_ok=True)
+    config = PROJECT_ROOT / "dagster.yaml"
+    if config.exists() and not (folder / "dagster.yaml").exists():
+        shutil.copy(config, folder / "dagster.yaml")
+    return dg.DagsterInstance.from_config(str(folder))
+
+
+def _progress_to_terminal() -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("  %(message)s"))
+    progress = logging.getLogger("recon")
+    progress.setLevel(logging.INFO)
+    if not progress.handlers:
+        progress.addHandler(handler)
+    # httpx logs every request at INFO; retries are reported by recon.http already.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def run_days(first: date, last: date) -> int:
+    """Materialise the pipeline for first..last (inclusive) as one Dagster run."""
+    import dagster as dg
+
+    from pipelines.definitions import defs
+    from pipelines.schedules import range_tags
+
+    _progress_to_terminal()
+    instance = _instance()
+    assert isinstance(instance, dg.DagsterInstance)
+    if not os.environ.get("OPENAPI_BASE_URL"):
+        print("note: OPEN-API is not configured (OPENAPI_BASE_URL unset); it is skipped")
+    print(f"recon: loading {first} .. {last} into {_data_dir() / 'warehouse.duckdb'}")
+    job = defs.resolve_job_def("recon")
+    result = job.execute_in_process(
+        instance=instance,
+        tags=range_tags(first, last),
+        raise_on_error=False,
+        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+    )
+    if not result.success:
+        for event in result.all_events:
+            if event.is_step_failure and event.step_failure_data is not None:
+                error = event.step_failure_data.error
+                # Dagster wraps the asset's exception; the innermost cause is what went wrong.
+                while error is not None and error.cause is not None:
+                    error = error.cause
+                message = error.message.strip() if error else "unknown error"
+                print(f"recon: step {event.step_key} failed: {message}", file=sys.stderr)
+        return 1
+    print_row_counts()
+    return 0
+
+
+def print_row_counts() -> None:
+    import duckdb
+
+    from assets.duck import sql_text
+
+    path = _data_dir() / "warehouse.duckdb"
+    with duckdb.connect(str(path), read_only=True) as con:
+        rows = con.execute(sql_text("warehouse_row_counts")).fetchall()
+    print(f"\nwarehouse {path}")
+    print(f"  {'provider':<10}{'entity':<34}{'rows':>8}{'quarantined':>13}")
+    for provider, entity, count, quarantined in rows:
+        print(f"  {provider:<10}{entity:<34}{count:>8}{quarantined:>13}")
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.end <= args.start:
+        raise ValueError("--end must be after --start (end is exclusive)")
+    return run_days(args.start, args.end - timedelta(days=1))
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from sandbox import SandboxApp, build_world, default_config
+    from sandbox.serve import serving
+
+    world = build_world(default_config(args.seed))
+    # The demo keeps its own warehouse so sandbox rows never mix with a real provider's.
+    demo_dir = _data_dir() / "demo"
+    shutil.rmtree(demo_dir / "lake", ignore_errors=True)
+    (demo_dir / "warehouse.duckdb").unlink(missing_ok=True)
+    with serving(SandboxApp(world)) as server:
+        print(f"sandbox: OPEN-API world (seed {args.seed}) at {server.base_url}")
+        os.environ["OPENAPI_BASE_URL"] = server.base_url
+        os.environ["OPENAPI_CUSTOMERS"] = ",".join(
+            f"{c['customer_id']}:{c['app_id']}:{c['key']}" for c in world.credentials()
+        )
+        os.environ["OPENAPI_TIMEZONE"] = world.cfg.timezone
+        os.environ["RECON_DATA_DIR"] = str(demo_dir)
+        first = world.cfg.start_date
+        code = run_days(first, first + timedelta(days=world.cfg.days - 1))
+    planted = world.manifest()["counts"]
+    print(
+        f"\nthe sandbox planted {sum(planted.values())} anomalies of {len(planted)} kinds "
+        "(docs/sandbox.md); open the warehouse above with duckdb to look around"
+    )
+    return code
 
 
 def _sandbox_serve(args: argparse.Namespace) -> int:
@@ -33,13 +150,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
+    run = commands.add_parser("run", help="load a range of days from the configured providers")
+    run.add_argument(
+        "--start", type=date.fromisoformat, required=True, help="first day, YYYY-MM-DD"
+    )
+    run.add_argument("--end", type=date.fromisoformat, required=True, help="day after the last")
+    run.set_defaults(func=_run)
+
+    demo = commands.add_parser("demo", help="run the pipeline against the embedded sandbox")
+    demo.add_argument("--seed", type=int, default=7)
+    demo.set_defaults(func=_demo)
+
     sandbox = commands.add_parser("sandbox", help="the embedded provider sandbox")
     sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", required=True)
     world_args = argparse.ArgumentParser(add_help=False)
     world_args.add_argument("--seed", type=int, default=7, help="world seed (default 7)")
-    world_args.add_argument(
-        "--config", type=Path, help="world config JSON (default: the demo world)"
-    )
+    world_args.add_argument("--config", type=Path, help="world config JSON (default: demo world)")
     serve = sandbox_commands.add_parser(
         "serve", parents=[world_args], help="serve the OPEN-API sandbox on loopback"
     )

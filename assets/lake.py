@@ -1,0 +1,62 @@
+"""The landing zone: raw provider rows as Parquet, one immutable file per window or snapshot.
+
+`lake/provider=<p>/entity=<e>/date=YYYY-MM-DD/` holds `data.parquet` (the window's rows) and,
+when some rows could not be parsed, `quarantine.parquet`. Snapshots land as `at=HHMMSS.parquet`
+in the folder of the day they were taken. Files are written to a temporary name and renamed
+into place, so a reader never sees half a file and a re-run replaces its window whole.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import date, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+
+def entity_dir(data_dir: Path, provider: str, entity: str) -> Path:
+    return data_dir / "lake" / f"provider={provider}" / f"entity={entity}"
+
+
+def window_dir(data_dir: Path, provider: str, entity: str, day: date) -> Path:
+    return entity_dir(data_dir, provider, entity) / f"date={day.isoformat()}"
+
+
+def snapshot_path(data_dir: Path, provider: str, entity: str, taken_at: datetime) -> Path:
+    folder = window_dir(data_dir, provider, entity, taken_at.date())
+    return folder / f"at={taken_at.strftime('%H%M%S')}.parquet"
+
+
+def write_atomic(table: pa.Table, path: Path) -> Path:
+    """Write a Parquet file so that `path` holds either the old file or the whole new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        pq.write_table(table, tmp)
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def replace_window(
+    data_dir: Path,
+    provider: str,
+    entity: str,
+    day: date,
+    rows: pa.Table,
+    quarantined: pa.Table,
+) -> tuple[Path, Path | None]:
+    """Land one window: its rows, and its quarantine file only when something was refused."""
+    folder = window_dir(data_dir, provider, entity, day)
+    data_path = write_atomic(rows, folder / "data.parquet")
+    quarantine_path = folder / "quarantine.parquet"
+    if quarantined.num_rows:
+        return data_path, write_atomic(quarantined, quarantine_path)
+    quarantine_path.unlink(missing_ok=True)
+    return data_path, None

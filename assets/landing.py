@@ -1,0 +1,199 @@
+"""Landing layer: provider windows and snapshots fetched whole, checked and written as Parquet.
+
+Assets `lake_openapi__<entity>`. Windowed entities (ledger entries, card trades, orders) are
+daily partitions in the provider's time zone, one partition = one API window [day, day+1)
+for every configured customer; a range of days runs in one pass, one window in memory at a
+time. Snapshots (wallets, cards, exchange rates) land the provider's state when they run.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pyarrow as pa
+from dagster import AssetExecutionContext
+
+from assets import lake
+from assets.partitions import DAILY, PROVIDER
+from assets.resources import OpenApiResource, WarehouseResource
+from connectors.openapi.client import Credentials, OpenApiClient
+from connectors.openapi.rows import QUARANTINE_SCHEMA, SCHEMAS, convert_rows, window_bounds
+
+WINDOW_ENTITIES = ("transactions", "card_trades", "orders")
+SNAPSHOT_ENTITIES = ("wallets", "cards", "exchange_rates")
+WINDOW_COLUMNS = {"_window_start": pa.timestamp("s"), "_window_end": pa.timestamp("s")}
+SNAPSHOT_COLUMNS = {"_snapshot_at": pa.timestamp("s")}
+FETCHED = {"_fetched_at": pa.timestamp("s")}
+
+progress_log = logging.getLogger("recon.progress")
+
+
+def report(context: AssetExecutionContext, message: str) -> None:
+    """Progress for the Dagster UI and for the terminal of `recon run`."""
+    context.log.info(message)
+    progress_log.info(message)
+
+
+@dataclass
+class Landed:
+    rows: int = 0
+    quarantined: int = 0
+    refetched: int = 0
+    files: int = 0
+
+    def metadata(self) -> dict[str, Any]:
+        return {
+            "rows": self.rows,
+            "quarantined": self.quarantined,
+            "refetched_windows": self.refetched,
+            "files": self.files,
+        }
+
+
+def _quarantine_table(
+    rows: list[dict[str, Any]], start: datetime | None, end: datetime | None, fetched_at: datetime
+) -> pa.Table:
+    full = [
+        {
+            **r,
+            "provider": PROVIDER,
+            "window_start": start,
+            "window_end": end,
+            "fetched_at": fetched_at,
+        }
+        for r in rows
+    ]
+    return pa.Table.from_pylist(full, schema=QUARANTINE_SCHEMA)
+
+
+def land_window(
+    client: OpenApiClient,
+    customers: list[Credentials],
+    entity: str,
+    day: date,
+    data_dir: Path,
+    fetched_at: datetime,
+) -> Landed:
+    """Fetch one day's window for every customer, then land it as one file (or not at all)."""
+    start_dt = datetime(day.year, day.month, day.day)
+    start, end = window_bounds(start_dt)
+    extra = {"_window_start": start_dt, "_window_end": start_dt + timedelta(days=1)}
+    rows: list[dict[str, Any]] = []
+    quarantined: list[dict[str, Any]] = []
+    refetched = 0
+    # Every customer's window is fetched before anything is written: a failure leaves the
+    # previous file for this day untouched.
+    for creds in customers:
+        fetched = client.window(creds, entity, start, end)
+        refetched += fetched.attempts - 1
+        converted = convert_rows(
+            entity, creds.customer_id, fetched.rows, extra | {"_fetched_at": fetched_at}
+        )
+        rows += converted.rows
+        quarantined += converted.quarantined
+    schema = SCHEMAS[entity].arrow_schema(WINDOW_COLUMNS | FETCHED)
+    table = pa.Table.from_pylist(rows, schema=schema)
+    q_table = _quarantine_table(
+        quarantined, extra["_window_start"], extra["_window_end"], fetched_at
+    )
+    lake.replace_window(data_dir, PROVIDER, entity, day, table, q_table)
+    return Landed(len(rows), len(quarantined), refetched, 1)
+
+
+def land_snapshot(
+    client: OpenApiClient,
+    customers: list[Credentials],
+    entity: str,
+    data_dir: Path,
+    taken_at: datetime,
+) -> Landed:
+    """The provider's current state of a snapshot entity, for every customer, as one file."""
+    rows: list[dict[str, Any]] = []
+    quarantined: list[dict[str, Any]] = []
+    extra = {"_snapshot_at": taken_at, "_fetched_at": taken_at}
+    for creds in customers:
+        if entity == "exchange_rates":
+            wallets = client.fetch_all(creds, "wallets").rows
+            currencies = sorted({str(w.get("currency")) for w in wallets})
+            raw = client.exchange_rates(creds, currencies)
+        else:
+            raw = client.fetch_all(creds, entity).rows
+        converted = convert_rows(entity, creds.customer_id, raw, extra)
+        rows += converted.rows
+        quarantined += converted.quarantined
+    schema = SCHEMAS[entity].arrow_schema(SNAPSHOT_COLUMNS | FETCHED)
+    path = lake.snapshot_path(data_dir, PROVIDER, entity, taken_at)
+    lake.write_atomic(pa.Table.from_pylist(rows, schema=schema), path)
+    if quarantined:
+        q_path = path.with_name(path.stem + ".quarantine.parquet")
+        lake.write_atomic(_quarantine_table(quarantined, None, None, taken_at), q_path)
+    return Landed(len(rows), len(quarantined), 0, 1)
+
+
+def _window_asset(entity: str) -> dg.AssetsDefinition:
+    @dg.asset(
+        name=f"lake_{PROVIDER}__{entity}",
+        group_name="landing",
+        partitions_def=DAILY,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        kinds={"parquet"},
+        description=f"OPEN-API {entity}, one Parquet file per day window [day, day+1) for "
+        "all customers. Grain: one row per entity key per window.",
+    )
+    def _asset(
+        context: AssetExecutionContext, openapi: OpenApiResource, warehouse: WarehouseResource
+    ) -> dg.MaterializeResult[None]:
+        if not openapi.is_configured():
+            report(context, f"{entity}: OPEN-API is not configured (OPENAPI_BASE_URL); skipped")
+            return dg.MaterializeResult(metadata={"skipped": "OPEN-API not configured"})
+        total = Landed()
+        fetched_at = openapi.provider_now()
+        days = [date.fromisoformat(k) for k in context.partition_keys]
+        with openapi.client() as client:
+            customers = openapi.credentials()
+            for i, day in enumerate(days, 1):
+                landed = land_window(client, customers, entity, day, warehouse.root(), fetched_at)
+                total.rows += landed.rows
+                total.quarantined += landed.quarantined
+                total.refetched += landed.refetched
+                total.files += 1
+                report(
+                    context,
+                    f"{entity} {day} ({i}/{len(days)}): {landed.rows} rows, "
+                    f"{landed.quarantined} quarantined",
+                )
+        return dg.MaterializeResult(metadata=total.metadata())
+
+    return _asset
+
+
+def _snapshot_asset(entity: str) -> dg.AssetsDefinition:
+    @dg.asset(
+        name=f"lake_{PROVIDER}__{entity}",
+        group_name="landing",
+        kinds={"parquet"},
+        description=f"OPEN-API {entity} as the provider reports them when the run takes the "
+        "snapshot. Grain: one row per entity key per snapshot.",
+    )
+    def _asset(
+        context: AssetExecutionContext, openapi: OpenApiResource, warehouse: WarehouseResource
+    ) -> dg.MaterializeResult[None]:
+        if not openapi.is_configured():
+            report(context, f"{entity}: OPEN-API is not configured (OPENAPI_BASE_URL); skipped")
+            return dg.MaterializeResult(metadata={"skipped": "OPEN-API not configured"})
+        with openapi.client() as client:
+            landed = land_snapshot(
+                client, openapi.credentials(), entity, warehouse.root(), openapi.provider_now()
+            )
+        report(context, f"{entity} snapshot: {landed.rows} rows, {landed.quarantined} quarantined")
+        return dg.MaterializeResult(metadata=landed.metadata())
+
+    return _asset
+
+
+landing_assets = [_window_asset(e) for e in WINDOW_ENTITIES] + [
+    _snapshot_asset(e) for e in SNAPSHOT_ENTITIES
+]

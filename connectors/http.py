@@ -1,0 +1,292 @@
+"""The one HTTP layer every provider connector goes through.
+
+Providers speak JSON envelopes (``{"code": ..., "message": ..., "data": ...}``) over POST.
+This module owns everything about talking to them that must be identical across providers:
+timeouts, a request budget, retries with jittered backoff, honouring ``Retry-After``,
+turning business codes into "ok / retry / fail", Decimal-exact JSON parsing, and the
+page loop. Request bodies carry API keys, so nothing here ever logs or raises with a body,
+a header or a credential in the text.
+"""
+
+from __future__ import annotations
+
+import collections
+import decimal
+import email.utils
+import json
+import logging
+import math
+import random
+import threading
+import time
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    timeout_seconds: float = 30.0
+    max_attempts: int = 6
+    backoff_base_seconds: float = 0.5
+    backoff_max_seconds: float = 30.0
+    retry_after_max_seconds: float = 120.0
+    requests_per_second: float = 20.0
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        if self.timeout_seconds <= 0:
+            raise ValueError("timeout_seconds must be positive")
+
+
+@dataclass(frozen=True)
+class BusinessCodes:
+    """How a provider's JSON envelope says ok / retry / fail."""
+
+    ok: object
+    retryable: frozenset[object]
+    fatal: Mapping[object, str]
+    code_field: str = "code"
+    message_field: str = "message"
+    data_field: str = "data"
+
+
+class ProviderError(Exception):
+    """The provider refused the request in a way retrying cannot fix."""
+
+
+class RetriesExhausted(Exception):
+    """Transient failures outlasted the retry budget."""
+
+
+class RateBudget:
+    """Thread-safe token bucket: at most `requests_per_second` on average, burst of max(1, rate)."""
+
+    def __init__(
+        self,
+        requests_per_second: float,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._rate = requests_per_second
+        self._burst = max(1.0, requests_per_second)
+        self._sleep = sleep
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._tokens = self._burst
+        self._last = clock()
+
+    def acquire(self) -> None:
+        if self._rate <= 0:
+            return
+        with self._lock:
+            now = self._clock()
+            self._tokens = min(self._burst, self._tokens + (now - self._last) * self._rate)
+            self._last = now
+            # Reserve the token now (the balance may go negative) and sleep outside the lock,
+            # so concurrent callers queue up behind each other instead of behind a held lock.
+            self._tokens -= 1.0
+            wait = -self._tokens / self._rate if self._tokens < 0 else 0.0
+        if wait > 0:
+            self._sleep(wait)
+
+
+@dataclass(frozen=True)
+class _Transient:
+    key: str  # stats suffix, e.g. "http_503"
+    detail: str  # safe for logs: never includes body, headers or provider payload
+    retry_after: float | None = None
+
+
+class JsonHttpClient:
+    def __init__(
+        self,
+        base_url: str,
+        settings: HttpSettings,
+        codes: BusinessCodes,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        rng: random.Random | None = None,
+        logger: logging.Logger | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self._settings = settings
+        self._codes = codes
+        self._sleep = sleep
+        self._rng = rng if rng is not None else random.Random()
+        self._log = logger if logger is not None else logging.getLogger("recon.http")
+        self._budget = RateBudget(settings.requests_per_second, sleep=sleep, clock=clock)
+        self.stats: collections.Counter[str] = collections.Counter()
+        # httpx only keeps the last base_url segment when it ends in "/"; force it so
+        # ".../v1" + "/openApi/x" becomes ".../v1/openApi/x", not ".../openApi/x".
+        self._client = httpx.Client(
+            base_url=base_url.rstrip("/") + "/",
+            timeout=httpx.Timeout(
+                settings.timeout_seconds, connect=min(10.0, settings.timeout_seconds)
+            ),
+            transport=transport,
+            headers=dict(headers) if headers is not None else None,
+        )
+
+    def post(self, path: str, body: Mapping[str, Any], *, context: str) -> Any:
+        """POST base_url + path with a JSON body; return the envelope's data field."""
+        if not path.startswith("/"):
+            raise ValueError(f"{context}: path must start with '/': {path!r}")
+        max_attempts = self._settings.max_attempts
+        last: _Transient | None = None
+        for attempt in range(1, max_attempts + 1):
+            self._budget.acquire()
+            self.stats["requests"] += 1
+            try:
+                # Relative reference so httpx appends it to base_url's path.
+                response = self._client.post(path.lstrip("/"), json=dict(body))
+            except httpx.TimeoutException as exc:
+                outcome: Any = _Transient("timeout", f"timeout ({type(exc).__name__})")
+            except httpx.TransportError as exc:
+                outcome = _Transient("transport", f"transport error ({type(exc).__name__})")
+            else:
+                outcome = self._interpret(response, path, context)
+            if not isinstance(outcome, _Transient):
+                return outcome
+            last = outcome
+            if attempt == max_attempts:
+                break
+            retry_index = attempt - 1
+            delay = outcome.retry_after
+            if delay is None:
+                delay = self._backoff(retry_index)
+            self.stats[f"retry:{outcome.key}"] += 1
+            self._log.warning(
+                "%s: POST %s: %s; retry %d/%d in %.2fs",
+                context,
+                path,
+                outcome.detail,
+                attempt,
+                max_attempts - 1,
+                delay,
+            )
+            self._sleep(delay)
+        assert last is not None
+        raise RetriesExhausted(
+            f"{context}: POST {path} failed after {max_attempts} attempts; last: {last.detail}"
+        )
+
+    def _backoff(self, retry_index: int) -> float:
+        s = self._settings
+        cap = min(s.backoff_max_seconds, s.backoff_base_seconds * 2**retry_index)
+        return self._rng.uniform(0, cap)
+
+    def _interpret(self, response: httpx.Response, path: str, context: str) -> Any:
+        """Return the envelope's data, a _Transient to retry, or raise ProviderError."""
+        status = response.status_code
+        if status == 429:
+            retry_after = _parse_retry_after(response.headers.get("Retry-After"))
+            if retry_after is not None:
+                retry_after = min(retry_after, self._settings.retry_after_max_seconds)
+            return _Transient("http_429", "HTTP 429", retry_after)
+        if status >= 500:
+            return _Transient(f"http_{status}", f"HTTP {status}")
+        if not 200 <= status < 300:
+            raise ProviderError(f"{context}: HTTP {status} for POST {path}")
+
+        try:
+            envelope = json.loads(response.text, parse_float=decimal.Decimal)
+        except ValueError:
+            return _Transient("bad_json", "response body is not valid JSON")
+        if not isinstance(envelope, dict):
+            return _Transient("bad_json", "response body is not a JSON object")
+
+        codes = self._codes
+        if codes.code_field not in envelope:
+            raise ProviderError(f"{context}: response to POST {path} has no {codes.code_field!r}")
+        code = envelope[codes.code_field]
+        provider_message = envelope.get(codes.message_field)
+        if code == codes.ok:
+            if codes.data_field not in envelope:
+                raise ProviderError(
+                    f"{context}: ok response to POST {path} has no {codes.data_field!r}"
+                )
+            return envelope[codes.data_field]
+        if not isinstance(code, Hashable):
+            raise ProviderError(f"{context}: unrecognised code {code!r}: {provider_message}")
+        if code in codes.retryable:
+            return _Transient(f"code_{code}", f"retryable code {code}")
+        if code in codes.fatal:
+            raise ProviderError(f"{context}: {codes.fatal[code]} (code {code}): {provider_message}")
+        raise ProviderError(f"{context}: unknown code {code!r}: {provider_message}")
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header, or None if absent or unusable."""
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = max(0.0, (when - datetime.now(UTC)).total_seconds())
+    if not math.isfinite(seconds) or seconds < 0:
+        return None
+    return seconds
+
+
+@dataclass
+class Page:
+    rows: list[dict[str, Any]]
+    total: int
+
+
+@dataclass
+class PagedResult:
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    totals: list[int] = field(default_factory=list)
+    pages: int = 0
+
+
+def collect_pages(fetch: Callable[[int], Page], page_size: int) -> PagedResult:
+    """The one page loop.
+
+    Pages are 1-based; stop when rows collected >= the latest total, on a short page (fewer
+    than page_size rows), or on an empty page. Every page's total is kept so the caller can
+    notice a window that shifted while it was being read.
+    """
+    if page_size < 1:
+        raise ValueError("page_size must be at least 1")
+    result = PagedResult()
+    page_no = 1
+    while True:
+        page = fetch(page_no)
+        result.pages = page_no
+        result.totals.append(page.total)
+        result.rows.extend(page.rows)
+        if not page.rows or len(page.rows) < page_size or len(result.rows) >= page.total:
+            return result
+        page_no += 1

@@ -1,0 +1,1 @@
+"""The OPEN-API card issuing and multi-currency wallet provider (providers.md §1)."""

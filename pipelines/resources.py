@@ -1,0 +1,11 @@
+"""The resources every run gets. Settings are read from the environment when a run builds them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from assets.resources import OpenApiResource, WarehouseResource
+
+
+def default_resources() -> dict[str, Any]:
+    return {"openapi": OpenApiResource(), "warehouse": WarehouseResource()}

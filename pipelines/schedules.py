@@ -1,0 +1,43 @@
+"""The nightly schedule: yesterday, plus a lookback of recent days (late rows, status changes)."""
+
+from __future__ import annotations
+
+import os
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
+DEFAULT_LOOKBACK_DAYS = 3
+
+
+def nightly_days(now: datetime, timezone: str, lookback_days: int) -> tuple[date, date]:
+    """First and last day (inclusive) a nightly run at `now` loads, in the provider's zone."""
+    if lookback_days < 0:
+        raise ValueError("RECON_LOOKBACK_DAYS must not be negative")
+    yesterday = now.astimezone(ZoneInfo(timezone)).date() - timedelta(days=1)
+    return yesterday - timedelta(days=lookback_days), yesterday
+
+
+def range_tags(first: date, last: date) -> dict[str, str]:
+    """Run tags that make one run cover the partitions first..last (inclusive)."""
+    return {RANGE_START_TAG: first.isoformat(), RANGE_END_TAG: last.isoformat()}
+
+
+def build_nightly_schedule(job: dg.UnresolvedAssetJobDefinition) -> dg.ScheduleDefinition:
+    @dg.schedule(
+        name="nightly",
+        job=job,
+        cron_schedule="30 2 * * *",
+        execution_timezone="UTC",
+        description="Loads yesterday and re-loads RECON_LOOKBACK_DAYS (default 3) days before it.",
+    )
+    def nightly(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+        timezone = os.environ.get("OPENAPI_TIMEZONE") or "UTC"
+        lookback = int(os.environ.get("RECON_LOOKBACK_DAYS") or DEFAULT_LOOKBACK_DAYS)
+        first, last = nightly_days(context.scheduled_execution_time, timezone, lookback)
+        return dg.RunRequest(tags=range_tags(first, last))
+
+    return nightly
