@@ -37,14 +37,46 @@ def ensure_table(
     con.execute(f"create table if not exists {table} ({columns})")
 
 
+LINEAGE = ("_fetched_at", "_source_file")
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    return [row[0] for row in con.execute(f"describe {table}").fetchall()]
+
+
 def upsert_parquet(
-    con: duckdb.DuckDBPyConnection, table: str, path: Path, replace: bool = True
+    con: duckdb.DuckDBPyConnection, table: str, path: Path, key: Sequence[str]
 ) -> int:
-    """Load a landed file (by key when `replace`); every row keeps its source file for lineage."""
-    verb = "insert or replace" if replace else "insert"
+    """Load a landed file by key, writing only rows that are new or whose content changed.
+
+    Unchanged rows keep their lineage (`_fetched_at`, `_source_file`), so loading the same
+    data twice leaves the table identical. Returns the number of rows written.
+    """
+    content = [c for c in _columns(con, table) if c not in LINEAGE]
+    on = " and ".join(f'n."{k}" = o."{k}"' for k in key)
+    changed = " or ".join(f'n."{c}" is distinct from o."{c}"' for c in content)
     con.execute(
-        f"{verb} into {table} by name "
-        "select *, ?::varchar as _source_file from read_parquet(?, hive_partitioning = false)",
+        "create or replace temp table _incoming as select *, ?::varchar as _source_file "
+        "from read_parquet(?, hive_partitioning = false)",
+        [str(path), str(path)],
+    )
+    written = con.execute(
+        f"select count(*) from _incoming n left join {table} o on {on} "
+        f'where o."{key[0]}" is null or {changed}'
+    ).fetchone()
+    con.execute(
+        f"insert or replace into {table} by name select n.* from _incoming n "
+        f"left join {table} o on {on} "
+        f'where o."{key[0]}" is null or {changed}'
+    )
+    con.execute("drop table _incoming")
+    return int(written[0]) if written else 0
+
+
+def insert_parquet(con: duckdb.DuckDBPyConnection, table: str, path: Path) -> int:
+    con.execute(
+        f"insert into {table} by name select *, ?::varchar as _source_file "
+        f"from read_parquet(?, hive_partitioning = false)",
         [str(path), str(path)],
     )
     row = con.execute(
@@ -56,14 +88,34 @@ def upsert_parquet(
 def replace_quarantine(
     con: duckdb.DuckDBPyConnection, provider: str, entity: str, window_dir: Path, path: Path | None
 ) -> int:
-    """Quarantine rows of one window are replaced whole: a row fixed upstream leaves it."""
-    con.execute(
-        "delete from quarantine where provider = ? and entity = ? and _source_file like ?",
-        [provider, entity, f"{window_dir}%"],
-    )
+    """Quarantine rows of one window are replaced whole: a row fixed upstream leaves it.
+
+    When the window refuses exactly the same rows as last time, nothing is touched.
+    """
+    where = "provider = ? and entity = ? and _source_file like ?"
+    params = [provider, entity, f"{window_dir}%"]
+    if path is not None:
+        same = con.execute(
+            f"""
+            select count(*) = 0 from (
+                (select row_key, reason, raw from quarantine where {where}
+                 except all
+                 select row_key, reason, raw from read_parquet(?, hive_partitioning = false))
+                union all
+                (select row_key, reason, raw from read_parquet(?, hive_partitioning = false)
+                 except all
+                 select row_key, reason, raw from quarantine where {where})
+            )
+            """,
+            [*params, str(path), str(path), *params],
+        ).fetchone()
+        if same and same[0]:
+            row = con.execute(f"select count(*) from quarantine where {where}", params).fetchone()
+            return int(row[0]) if row else 0
+    con.execute(f"delete from quarantine where {where}", params)
     if path is None:
         return 0
-    return upsert_parquet(con, "quarantine", path, replace=False)
+    return insert_parquet(con, "quarantine", path)
 
 
 def sql_text(model: str) -> str:
@@ -79,3 +131,20 @@ def build_model(con: duckdb.DuckDBPyConnection, model: str) -> int:
     con.execute(f"create or replace table {model} as {sql_text(model)}")
     row = con.execute(f"select count(*) from {model}").fetchone()
     return int(row[0]) if row else 0
+
+
+def same_as_latest_snapshot(con: duckdb.DuckDBPyConnection, table: str, path: Path) -> bool:
+    """Whether a landed snapshot holds exactly the rows of the newest loaded one."""
+    content = [c for c in _columns(con, table) if c not in (*LINEAGE, "_snapshot_at")]
+    cols = ", ".join(f'"{c}"' for c in content)
+    latest = (
+        f"select {cols} from {table} where _snapshot_at = (select max(_snapshot_at) from {table})"
+    )
+    incoming = f"select {cols} from read_parquet(?, hive_partitioning = false)"
+    row = con.execute(
+        f"select count(*) = 0 from (({latest} except all {incoming}) "
+        f"union all ({incoming} except all {latest}))",
+        [str(path), str(path)],
+    ).fetchone()
+    has_rows = con.execute(f"select count(*) > 0 from {table}").fetchone()
+    return bool(row and row[0] and has_rows and has_rows[0])

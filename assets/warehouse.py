@@ -60,7 +60,7 @@ def load_window(
     quarantine = folder / "quarantine.parquet"
     con.begin()
     try:
-        rows = duck.upsert_parquet(con, raw_table(entity), data)
+        rows = duck.upsert_parquet(con, raw_table(entity), data, SCHEMAS[entity].key)
         refused = duck.replace_quarantine(
             con, PROVIDER, entity, folder, quarantine if quarantine.exists() else None
         )
@@ -72,7 +72,11 @@ def load_window(
 
 
 def load_new_snapshots(con: duckdb.DuckDBPyConnection, data_dir: Path, entity: str) -> int:
-    """Load every landed snapshot newer than the newest one in the table."""
+    """Load every landed snapshot newer than the newest one in the table.
+
+    A snapshot identical to the newest loaded one adds nothing and is not loaded again, so
+    re-running a range leaves the warehouse as it was.
+    """
     row = con.execute(f"select max(_snapshot_at) from {raw_table(entity)}").fetchone()
     newest: datetime | None = row[0] if row else None
     loaded = 0
@@ -83,10 +87,13 @@ def load_new_snapshots(con: duckdb.DuckDBPyConnection, data_dir: Path, entity: s
         taken = datetime.strptime(f"{path.parent.name[5:]} {path.stem[3:]}", "%Y-%m-%d %H%M%S")
         if newest is not None and taken <= newest:
             continue
-        loaded += duck.upsert_parquet(con, raw_table(entity), path)
+        if duck.same_as_latest_snapshot(con, raw_table(entity), path):
+            continue
+        key = (*SCHEMAS[entity].key, "_snapshot_at")
+        loaded += duck.upsert_parquet(con, raw_table(entity), path, key)
         q_path = path.with_name(path.stem + ".quarantine.parquet")
         if q_path.exists():
-            duck.upsert_parquet(con, "quarantine", q_path, replace=False)
+            duck.insert_parquet(con, "quarantine", q_path)
     return loaded
 
 

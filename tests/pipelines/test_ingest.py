@@ -1,0 +1,387 @@
+"""OPEN-API ingestion end to end: sandbox over loopback HTTP -> Parquet -> DuckDB, via Dagster."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import subprocess
+import sys
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+
+from pipelines.schedules import nightly_days
+from sandbox import FaultConfig, SandboxApp, World, WorldConfig, build_world
+from sandbox.model import INCOME
+from sandbox.world import chain_order
+from tests.pipelines.harness import Harness, harness
+from tests.sandbox.conftest import pull_world
+
+VARCHAR_COLUMNS = (
+    "select table_name, column_name from duckdb_columns() "
+    "where not internal and data_type = 'VARCHAR'"
+)
+WORLD = WorldConfig(seed=21, customers=2, days=3, entries_per_day=80)
+FIRST = WORLD.start_date
+LAST = FIRST + timedelta(days=WORLD.days - 1)
+
+
+def truth(world: World) -> dict[str, set[tuple[Any, ...]]]:
+    """What the sandbox serves (fault-free), reduced to comparable tuples per entity."""
+    out: dict[str, set[tuple[Any, ...]]] = {
+        k: set() for k in ("tx", "trades", "orders", "cards", "wallets")
+    }
+    for c in pull_world(world):
+        cid = int(c["customer_id"])
+        out["tx"] |= {
+            (
+                cid,
+                e["transaction_id"],
+                int(e["in_out_type"]),
+                e["currency"],
+                e["amount"],
+                e["before_balance"],
+                e["after_balance"],
+                int(e["status"]),
+            )
+            for e in c["entries"]
+        }
+        out["trades"] |= {
+            (cid, t["trade_id"], t["trade_amount"], int(t["trade_result"])) for t in c["trades"]
+        }
+        out["orders"] |= {
+            (cid, o["order_id"], int(o["status"]), o["total_amount"]) for o in c["orders"]
+        }
+        out["cards"] |= {(cid, k["card_id"], k["balance"], k["limit"]) for k in c["cards"]}
+        out["wallets"] |= {(cid, int(w["wallet_id"]), w["available_balance"]) for w in c["wallets"]}
+    return out
+
+
+def warehouse(h: Harness) -> dict[str, set[tuple[Any, ...]]]:
+    latest = "where _snapshot_at = (select max(_snapshot_at) from {t})"
+    return {
+        "tx": set(
+            h.query(
+                "select customer_id, transaction_id, in_out_type, currency, amount, "
+                "before_balance, "
+                "after_balance, status from raw_openapi__transactions"
+            )
+        ),
+        "trades": set(
+            h.query(
+                "select customer_id, trade_id, trade_amount, trade_result "
+                "from raw_openapi__card_trades"
+            )
+        ),
+        "orders": set(
+            h.query("select customer_id, order_id, status, total_amount from raw_openapi__orders")
+        ),
+        "cards": set(
+            h.query(
+                'select customer_id, card_id, balance, "limit" from raw_openapi__cards '
+                + latest.format(t="raw_openapi__cards")
+            )
+        ),
+        "wallets": set(
+            h.query(
+                "select customer_id, wallet_id, available_balance from raw_openapi__wallets "
+                + latest.format(t="raw_openapi__wallets")
+            )
+        ),
+    }
+
+
+def test_run_loads_exactly_what_the_sandbox_serves(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = build_world(WORLD)
+    with harness(world, tmp_path, monkeypatch) as h:
+        assert h.run(FIRST, LAST).success
+        expected, got = truth(world), warehouse(h)
+        for entity in expected:
+            assert expected[entity] and got[entity] == expected[entity], entity
+        staged = h.query("select count(*) from stg_openapi__transactions")[0][0]
+        assert staged == len(expected["tx"])
+
+
+def test_same_range_twice_leaves_every_table_identical(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = build_world(WORLD)
+    with harness(world, tmp_path, monkeypatch) as h:
+        assert h.run(FIRST, LAST).success
+        first = h.tables()
+        assert h.run(FIRST, LAST).success
+        second = h.tables()
+    assert first["raw_openapi__transactions"] and first["stg_openapi__orders"]
+    assert set(first) == set(second)
+    for name in first:
+        assert first[name] == second[name], name
+
+
+def test_every_transport_fault_loses_and_duplicates_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = build_world(replace(WORLD, entries_per_day=200))
+    rates = dict.fromkeys(
+        [
+            "rate_limited_429",
+            "server_error_5xx",
+            "slow",
+            "busy_5000",
+            "throttled_1003",
+            "truncated",
+        ],
+        0.03,
+    )
+    faults = FaultConfig(rates=rates | {"page_shift": 0.1}, retry_after_seconds=0, slow_seconds=1.0)
+    app = SandboxApp(world, faults)
+    with harness(world, tmp_path, monkeypatch, app) as h:
+        # Tiny pages provoke many page shifts; the re-fetch budget is raised to match.
+        result = h.run(
+            FIRST, LAST, page_size=20, timeout_seconds=0.3, max_attempts=10, window_attempts=5
+        )
+        assert result.success
+        assert set(app.faults.counts) == set(rates) | {"page_shift"}, app.faults.counts
+        expected, got = truth(world), warehouse(h)
+        for entity in expected:
+            assert got[entity] == expected[entity], entity
+        legs = h.query(
+            "select transaction_id, count(*) from raw_openapi__transactions "
+            "where transaction_type = 3010 group by 1"
+        )
+        assert legs and all(n == 2 for _, n in legs)
+
+
+def test_late_entry_arrives_with_the_next_nightly_lookback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = build_world(replace(WORLD, days=4, late_entry_rate=0.3))
+    first_night = datetime(2026, 11, 11, 2, 0, tzinfo=UTC)
+    world.set_now("2026-11-11 02:00:00")
+    with harness(world, tmp_path, monkeypatch) as h:
+        assert h.run(*nightly_days(first_night, "UTC", 3)).success
+        before = {r[0] for r in h.query("select transaction_id from raw_openapi__transactions")}
+        world.advance(86_400)
+        assert h.run(*nightly_days(first_night + timedelta(days=1), "UTC", 3)).success
+        after = {r[0] for r in h.query("select transaction_id from raw_openapi__transactions")}
+    night1, night2 = world.end - 2 * 86_400 + 7200, world.end - 86_400 + 7200
+    late = {
+        e.transaction_id
+        for c in world.customers
+        for e in c.entries
+        if e.transaction_time < night1 - 7200 and night1 < e.create_at <= night2
+    }
+    assert late, "the world should hold rows created late into a closed day"
+    assert not late & before
+    assert late <= after
+
+
+def test_amounts_and_rates_stay_exact_decimals(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = build_world(WORLD)
+    wallet = world.customers[0].wallets["USD"]
+    deposits = [
+        e for e in wallet.entries if e.transaction_type == 1010 and e.in_out_type == INCOME
+    ][1:3]
+    deposits[0].amount, deposits[1].amount = 10, 20  # 0.10 and 0.20
+    chain_order(wallet)
+    ids = [e.transaction_id for e in deposits]
+    with harness(world, tmp_path, monkeypatch) as h:
+        assert h.run(FIRST, LAST).success
+        amounts = h.query(
+            "select amount from raw_openapi__transactions "
+            "where transaction_id in (?, ?) order by 1",
+            ids,
+        )
+        total = h.query(
+            "select sum(amount) from raw_openapi__transactions where transaction_id in (?, ?)", ids
+        )
+        rates = h.query("select from_currency, to_currency, rate from raw_openapi__exchange_rates")
+        floats = h.query(
+            "select table_name, column_name from duckdb_columns() "
+            "where not internal and data_type in ('DOUBLE', 'FLOAT', 'REAL')"
+        )
+        types = dict(
+            h.query(
+                "select column_name, data_type from duckdb_columns() "
+                "where table_name = 'raw_openapi__transactions'"
+            )
+        )
+        parquet = next((h.data_dir / "lake").rglob("entity=transactions/*/data.parquet"))
+    assert [a for (a,) in amounts] == [Decimal("0.10"), Decimal("0.20")]
+    assert total == [(Decimal("0.30"),)] and 0.1 + 0.2 != 0.3  # what a float would have said
+    assert floats == []
+    assert types["amount"] == types["before_balance"] == "DECIMAL(18,2)"
+    schema = pq.read_schema(parquet)
+    assert str(schema.field("amount").type) == "decimal128(18, 2)"
+    served = {
+        (a, b): Decimal(str(world.reference_rate_e8(a, b))) / 10**8
+        for a in world.cfg.currencies
+        for b in world.cfg.currencies
+        if a != b
+    }
+    assert rates and all(rate == served[(a, b)] for a, b, rate in rates)
+    assert any(rate.as_tuple().exponent == -8 and rate != round(rate, 7) for _, _, rate in rates)
+
+
+def test_no_card_secret_reaches_files_tables_or_logs(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    world = build_world(WORLD)
+    pans = {k.card_no for c in world.customers for k in c.cards}
+    assert len(pans) > 5
+    caplog.set_level(logging.DEBUG)
+    with harness(world, tmp_path, monkeypatch) as h:
+        result = h.run(FIRST, LAST)
+        assert result.success
+        texts = [str(r) for r in h.query(VARCHAR_COLUMNS)]
+        columns = h.query("select column_name from duckdb_columns() where not internal")
+        strings = [
+            str(v)
+            for t, col in h.query(VARCHAR_COLUMNS)
+            for (v,) in h.query(f'select distinct "{col}" from {t}')
+        ]
+        events = [e.message for e in h.instance.all_logs(result.run_id)]
+    assert {c for (c,) in columns}.isdisjoint({"card_no", "cvv", "pin"})
+    blobs = [p.read_bytes() for p in h.data_dir.rglob("*") if p.is_file()]
+    logs = caplog.text + capsys.readouterr().out + "\n".join(events) + "\n".join(texts)
+    for pan in pans:
+        assert not any(pan.encode() in b for b in blobs)
+        assert pan not in logs and all(pan not in s for s in strings)
+    last4 = {k.card_no[-4:] for c in world.customers for k in c.cards}
+    assert {s for s in strings if s in last4} == last4  # the last four digits are kept
+
+
+class CorruptingApp(SandboxApp):
+    """The sandbox, with one ledger row's amount served as "12,30" (a malformed provider row)."""
+
+    target: str = ""
+
+    async def handle(self, method: str, path: str, body: bytes) -> tuple[int, list[Any], bytes]:
+        status, headers, payload = await super().handle(method, path, body)
+        text = payload.decode()
+        pattern = rf'("transaction_id":"{self.target}".*?"amount":)([0-9.]+)'
+        corrupted = re.sub(pattern, r'\1"12,30"', text, count=1)
+        if corrupted != text:
+            payload = corrupted.encode()
+            headers = [h for h in headers if h[0] != b"content-length"]
+        return status, headers, payload
+
+
+def test_malformed_row_is_quarantined_and_the_rest_loads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = build_world(WORLD)
+    target = next(e for e in world.customers[0].entries if e.transaction_type == 1010)
+    app = CorruptingApp(world)
+    app.target = target.transaction_id
+    with harness(world, tmp_path, monkeypatch, app) as h:
+        result = h.run(FIRST, LAST)
+        assert result.success
+        quarantined = h.query("select entity, row_key, reason, raw from quarantine")
+        loaded = {r[0] for r in h.query("select transaction_id from raw_openapi__transactions")}
+        metadata = [
+            m.metadata["quarantined"].value
+            for m in result.asset_materializations_for_node("lake_openapi__transactions")
+        ]
+    assert len(quarantined) == 1
+    entity, row_key, reason, raw = quarantined[0]
+    assert entity == "transactions" and row_key.startswith(target.transaction_id)
+    assert "amount" in reason and "12,30" in reason
+    assert json.loads(raw)["amount"] == "12,30"
+    assert metadata and set(metadata) == {1}  # one run, reported on each of its partitions
+    assert target.transaction_id not in loaded
+    assert len(loaded) == len({t[1] for t in truth(world)["tx"]}) - 1
+
+
+def test_a_window_that_keeps_shifting_fails_whole_with_a_clear_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = build_world(WORLD)
+    app = SandboxApp(world, FaultConfig(rates={"page_shift": 1.0}))
+    with harness(world, tmp_path, monkeypatch, app) as h:
+        result = h.run(FIRST, FIRST, page_size=20)
+        assert not result.success
+        failures = [e for e in result.all_events if e.is_step_failure]
+        messages = []
+        for event in failures:
+            error = event.step_failure_data.error
+            while error is not None and error.cause is not None:
+                error = error.cause
+            messages.append(error.message if error else "")
+        lake = list((h.data_dir / "lake").rglob("entity=transactions/*/data.parquet"))
+    assert any("incomplete after 2 attempts" in m and "transactions" in m for m in messages)
+    assert lake == []
+
+
+def test_bad_credentials_fail_fast_naming_the_customer_not_the_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = build_world(WORLD)
+    cred = world.credentials()[0]
+    with harness(world, tmp_path, monkeypatch) as h:
+        monkeypatch.setenv(
+            "OPENAPI_CUSTOMERS", f"{cred['customer_id']}:{cred['app_id']}:{'f' * 32}"
+        )
+        result = h.run(FIRST, FIRST)
+        assert not result.success
+        text = "\n".join(e.message or "" for e in h.instance.all_logs(result.run_id))
+        errors = "\n".join(
+            str(e.step_failure_data.error.to_string())
+            for e in result.all_events
+            if e.is_step_failure
+        )
+    assert f"customer {cred['customer_id']}" in errors and "bad credentials" in errors
+    assert "f" * 32 not in errors + text
+
+
+def test_definitions_validate_and_hold_assets_partitions_schedule() -> None:
+    from pipelines.definitions import defs
+
+    dagster = Path(sys.executable).with_name("dagster")
+    done = subprocess.run(
+        [str(dagster), "definitions", "validate", "-m", "pipelines.definitions"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    graph = defs.resolve_asset_graph()
+    keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
+    for entity in ("transactions", "card_trades", "orders", "wallets", "cards", "exchange_rates"):
+        assert {
+            f"lake_openapi__{entity}",
+            f"raw_openapi__{entity}",
+            f"stg_openapi__{entity}",
+        } <= keys
+    tx = graph.get(
+        next(
+            k
+            for k in graph.get_all_asset_keys()
+            if k.to_user_string() == "raw_openapi__transactions"
+        )
+    )
+    assert (
+        tx.partitions_def is not None and tx.partitions_def.get_partition_keys()[0] == "2024-01-01"
+    )
+    schedule = defs.resolve_schedule_def("nightly")
+    assert schedule.cron_schedule == "30 2 * * *"
+
+
+def test_nightly_window_is_yesterday_plus_lookback() -> None:
+    now = datetime(2026, 11, 21, 2, 30, tzinfo=UTC)
+    assert nightly_days(now, "UTC", 3) == (date(2026, 11, 17), date(2026, 11, 20))
+    # 02:30 UTC is already 10:30 on the 21st in Shanghai, and still the 20th in Los Angeles.
+    assert nightly_days(now, "Asia/Shanghai", 0) == (date(2026, 11, 20), date(2026, 11, 20))
+    assert nightly_days(now, "America/Los_Angeles", 0) == (date(2026, 11, 19), date(2026, 11, 19))
