@@ -133,6 +133,11 @@ def land_snapshot(
     return Landed(len(rows), len(quarantined), 0, 1)
 
 
+def _skipped(context: AssetExecutionContext, entity: str) -> dg.MaterializeResult[None]:
+    report(context, f"{entity}: OPEN-API is not configured (OPENAPI_BASE_URL unset); skipped")
+    return dg.MaterializeResult(metadata={"skipped": "OPEN-API not configured"})
+
+
 def _window_asset(entity: str) -> dg.AssetsDefinition:
     @dg.asset(
         name=f"lake_{PROVIDER}__{entity}",
@@ -147,8 +152,7 @@ def _window_asset(entity: str) -> dg.AssetsDefinition:
         context: AssetExecutionContext, openapi: OpenApiResource, warehouse: WarehouseResource
     ) -> dg.MaterializeResult[None]:
         if not openapi.is_configured():
-            report(context, f"{entity}: OPEN-API is not configured (OPENAPI_BASE_URL); skipped")
-            return dg.MaterializeResult(metadata={"skipped": "OPEN-API not configured"})
+            return _skipped(context, entity)
         total = Landed()
         fetched_at = openapi.provider_now()
         days = [date.fromisoformat(k) for k in context.partition_keys]
@@ -182,8 +186,7 @@ def _snapshot_asset(entity: str) -> dg.AssetsDefinition:
         context: AssetExecutionContext, openapi: OpenApiResource, warehouse: WarehouseResource
     ) -> dg.MaterializeResult[None]:
         if not openapi.is_configured():
-            report(context, f"{entity}: OPEN-API is not configured (OPENAPI_BASE_URL); skipped")
-            return dg.MaterializeResult(metadata={"skipped": "OPEN-API not configured"})
+            return _skipped(context, entity)
         with openapi.client() as client:
             landed = land_snapshot(
                 client, openapi.credentials(), entity, warehouse.root(), openapi.provider_now()

@@ -100,15 +100,20 @@ class World:
         balance = wallet.entries[i - 1].after if i else 0
         return balance + (wallet.balance_delta if reported else 0)
 
+    def _span(self, times: list[int], start: int | None, end: int | None) -> slice:
+        """Index range of [start, end) in ascending `times`, cut at `now`."""
+        lo = 0 if start is None else bisect_left(times, start)
+        hi = bisect_right(times, self.now)
+        if end is not None:
+            hi = min(hi, bisect_left(times, end))
+        return slice(lo, hi)
+
     def entries(self, c: Customer, start: int | None, end: int | None) -> list[Entry]:
         """Visible ledger rows with start <= transaction_time < end, newest first."""
         idx = self._index[c.customer_id]
-        lo = 0 if start is None else bisect_left(idx.entry_times, start)
-        hi = bisect_right(idx.entry_times, self.now)
-        if end is not None:
-            hi = min(hi, bisect_left(idx.entry_times, end))
+        rows = idx.entries[self._span(idx.entry_times, start, end)]
         now = self.now
-        return [e for e in reversed(idx.entries[lo:hi]) if e.create_at <= now and not e.hidden]
+        return [e for e in reversed(rows) if e.create_at <= now and not e.hidden]
 
     def transaction(self, c: Customer, transaction_id: str) -> list[Entry]:
         now = self.now
@@ -117,11 +122,7 @@ class World:
 
     def orders(self, c: Customer, start: int | None, end: int | None) -> list[Order]:
         idx = self._index[c.customer_id]
-        lo = 0 if start is None else bisect_left(idx.order_times, start)
-        hi = bisect_right(idx.order_times, self.now)
-        if end is not None:
-            hi = min(hi, bisect_left(idx.order_times, end))
-        return list(reversed(idx.orders[lo:hi]))
+        return list(reversed(idx.orders[self._span(idx.order_times, start, end)]))
 
     def order(self, c: Customer, order_id: str) -> Order | None:
         o = self._index[c.customer_id].orders_by_id.get(order_id)
@@ -129,11 +130,7 @@ class World:
 
     def trades(self, c: Customer, start: int | None, end: int | None) -> list[Trade]:
         idx = self._index[c.customer_id]
-        lo = 0 if start is None else bisect_left(idx.trade_times, start)
-        hi = bisect_right(idx.trade_times, self.now)
-        if end is not None:
-            hi = min(hi, bisect_left(idx.trade_times, end))
-        return list(reversed(idx.trades[lo:hi]))
+        return list(reversed(idx.trades[self._span(idx.trade_times, start, end)]))
 
     def cards(self, c: Customer) -> list[Card]:
         """Cards that exist at `now`, newest first."""

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipelines.schedules import nightly_days
-from sandbox import FaultConfig, SandboxApp, World, WorldConfig, build_world
+from sandbox import FAULT_KINDS, FaultConfig, SandboxApp, World, WorldConfig, build_world
 from sandbox.model import INCOME
 from sandbox.world import chain_order
 from tests.pipelines.harness import Harness, harness
@@ -129,17 +129,7 @@ def test_every_transport_fault_loses_and_duplicates_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     world = build_world(replace(WORLD, entries_per_day=200))
-    rates = dict.fromkeys(
-        [
-            "rate_limited_429",
-            "server_error_5xx",
-            "slow",
-            "busy_5000",
-            "throttled_1003",
-            "truncated",
-        ],
-        0.03,
-    )
+    rates = {kind: 0.03 for kind in FAULT_KINDS if kind != "page_shift"}
     faults = FaultConfig(rates=rates | {"page_shift": 0.1}, retry_after_seconds=0, slow_seconds=1.0)
     app = SandboxApp(world, faults)
     with harness(world, tmp_path, monkeypatch, app) as h:
