@@ -1,8 +1,9 @@
 """DuckDB access for the warehouse layer: typed tables from Arrow schemas, idempotent loads.
 
-Loads go by key (`INSERT OR REPLACE`), so loading the same window twice, or a window that
-overlaps an earlier one, leaves one row per key. Values are bound as parameters, never
-interpolated; table and column names come from code, never from provider data.
+Loads go by key and write only new or changed rows, so loading the same window twice, or a
+window that overlaps an earlier one, leaves one row per key and an unchanged table. Values
+are bound as parameters, never interpolated; table and column names come from code, never
+from provider data.
 """
 
 from __future__ import annotations
@@ -56,20 +57,15 @@ def upsert_parquet(
     on = " and ".join(f'n."{k}" = o."{k}"' for k in key)
     changed = " or ".join(f'n."{c}" is distinct from o."{c}"' for c in content)
     con.execute(
-        "create or replace temp table _incoming as select *, ?::varchar as _source_file "
-        "from read_parquet(?, hive_partitioning = false)",
+        "create or replace temp table _changed as select n.* from "
+        "(select *, ?::varchar as _source_file from read_parquet(?, hive_partitioning = false)) n "
+        f"left join {table} o on {on} "
+        f'where o."{key[0]}" is null or {changed}',
         [str(path), str(path)],
     )
-    written = con.execute(
-        f"select count(*) from _incoming n left join {table} o on {on} "
-        f'where o."{key[0]}" is null or {changed}'
-    ).fetchone()
-    con.execute(
-        f"insert or replace into {table} by name select n.* from _incoming n "
-        f"left join {table} o on {on} "
-        f'where o."{key[0]}" is null or {changed}'
-    )
-    con.execute("drop table _incoming")
+    con.execute(f"insert or replace into {table} by name select * from _changed")
+    written = con.execute("select count(*) from _changed").fetchone()
+    con.execute("drop table _changed")
     return int(written[0]) if written else 0
 
 
@@ -85,16 +81,14 @@ def insert_parquet(con: duckdb.DuckDBPyConnection, table: str, path: Path) -> in
     return int(row[0]) if row else 0
 
 
-def replace_quarantine(
-    con: duckdb.DuckDBPyConnection, provider: str, entity: str, window_dir: Path, path: Path | None
-) -> int:
-    """Quarantine rows of one window are replaced whole: a row fixed upstream leaves it.
-
-    When the window refuses exactly the same rows as last time, nothing is touched.
+def replace_quarantine(con: duckdb.DuckDBPyConnection, path: Path, landed: bool) -> int:
+    """Quarantine rows of one window (its file `path`) are replaced whole: a row fixed
+    upstream leaves it. When the window refuses exactly the same rows as last time, or
+    nothing landed (`landed` false), nothing is touched or the old rows go.
     """
-    where = "provider = ? and entity = ? and _source_file like ?"
-    params = [provider, entity, f"{window_dir}%"]
-    if path is not None:
+    where = "_source_file = ?"
+    params = [str(path)]
+    if landed:
         same = con.execute(
             f"""
             select count(*) = 0 from (
@@ -113,7 +107,7 @@ def replace_quarantine(
             row = con.execute(f"select count(*) from quarantine where {where}", params).fetchone()
             return int(row[0]) if row else 0
     con.execute(f"delete from quarantine where {where}", params)
-    if path is None:
+    if not landed:
         return 0
     return insert_parquet(con, "quarantine", path)
 

@@ -20,6 +20,8 @@ from connectors.http import HttpSettings, JsonHttpClient
 from connectors.openapi.client import Credentials, OpenApiClient
 from connectors.openapi.profile import PROFILE
 
+_HTTP_DEFAULTS = HttpSettings()
+
 
 class WarehouseResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     """Where data lives: `$RECON_DATA_DIR` (default ./data) holds the lake and the warehouse."""
@@ -47,12 +49,13 @@ class OpenApiResource(dg.ConfigurableResource):  # type: ignore[type-arg]
 
     base_url: str | None = None
     timezone: str | None = None
-    page_size: int = 500
+    page_size: int = PROFILE.max_page_size
     window_attempts: int = 2
-    timeout_seconds: float = 30.0
-    max_attempts: int = 6
-    backoff_base_seconds: float = 0.5
-    requests_per_second: float = 20.0
+    # Defaults come from HttpSettings so the HTTP layer states them once.
+    timeout_seconds: float = _HTTP_DEFAULTS.timeout_seconds
+    max_attempts: int = _HTTP_DEFAULTS.max_attempts
+    backoff_base_seconds: float = _HTTP_DEFAULTS.backoff_base_seconds
+    requests_per_second: float = _HTTP_DEFAULTS.requests_per_second
 
     def resolved_base_url(self) -> str | None:
         return self.base_url or os.environ.get("OPENAPI_BASE_URL") or None

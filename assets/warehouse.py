@@ -61,9 +61,7 @@ def load_window(
     con.begin()
     try:
         rows = duck.upsert_parquet(con, raw_table(entity), data, SCHEMAS[entity].key)
-        refused = duck.replace_quarantine(
-            con, PROVIDER, entity, folder, quarantine if quarantine.exists() else None
-        )
+        refused = duck.replace_quarantine(con, quarantine, quarantine.exists())
         con.commit()
     except Exception:
         con.rollback()

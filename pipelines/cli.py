@@ -10,6 +10,10 @@ import sys
 from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # dagster is imported lazily: `recon --help` and the sandbox start fast
+    from dagster import DagsterInstance
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -18,7 +22,7 @@ def _data_dir() -> Path:
     return Path(os.environ.get("RECON_DATA_DIR") or "data").resolve()
 
 
-def _instance() -> object:
+def _instance() -> DagsterInstance:
     """The configured Dagster instance: $DAGSTER_HOME, else $RECON_DATA_DIR/dagster."""
     import dagster as dg
 
@@ -46,14 +50,12 @@ def _progress_to_terminal() -> None:
 
 def run_days(first: date, last: date) -> int:
     """Materialise the pipeline for first..last (inclusive) as one Dagster run."""
-    import dagster as dg
 
     from pipelines.definitions import defs
     from pipelines.schedules import range_tags
 
     _progress_to_terminal()
     instance = _instance()
-    assert isinstance(instance, dg.DagsterInstance)
     if not os.environ.get("OPENAPI_BASE_URL"):
         print("note: OPEN-API is not configured (OPENAPI_BASE_URL unset); it is skipped")
     print(f"recon: loading {first} .. {last} into {_data_dir() / 'warehouse.duckdb'}")

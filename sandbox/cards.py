@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sandbox.model import EXPENSE, INCOME, Card, Order, Trade
 from sandbox.simulate import CustomerSim
@@ -27,7 +27,7 @@ class CardState:
     closing: bool = False
     pending_orders: int = 0
     # successful purchases that can still be refunded or reversed: trade -> amount refunded
-    refundable: dict[str, tuple[Trade, int]] | None = None
+    refundable: dict[str, tuple[Trade, int]] = field(default_factory=dict)
 
 
 class CardActivity:
@@ -116,7 +116,7 @@ class CardActivity:
                 created_at=ft,
             )
             sim.c.cards.append(card)
-            state = CardState(card, principal, principal, refundable={})
+            state = CardState(card, principal, principal)
             self.open.append(state)
             self._record(state, ft)
 
@@ -193,7 +193,6 @@ class CardActivity:
             self.open_card(t)
             return
         state = sim.rng.choice(cards)
-        assert state.refundable is not None
         r = sim.rng.random()
         origin = ""
         if r < 0.5:

@@ -10,17 +10,18 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import pyarrow as pa
 
 from connectors.money import ValueRefused, to_datetime, to_decimal, to_int, to_text
+from connectors.openapi.profile import PROFILE
 
 Kind = Literal["text", "int", "money", "rate", "datetime", "json"]
 MONEY_PLACES = 2
 RATE_PLACES = 8
-DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+DATETIME_FORMAT = PROFILE.datetime_format
 
 ARROW_TYPES: dict[str, pa.DataType] = {
     "text": pa.string(),
@@ -217,12 +218,6 @@ QUARANTINE_SCHEMA = pa.schema(
 )
 
 
-def row_key(entity: str, row: Mapping[str, Any]) -> tuple[Any, ...]:
-    return tuple(row.get(k) for k in SCHEMAS[entity].key)
-
-
 def window_bounds(day: datetime) -> tuple[str, str]:
     """The API window [day, day+1) as provider datetime strings."""
-    from datetime import timedelta
-
     return day.strftime(DATETIME_FORMAT), (day + timedelta(days=1)).strftime(DATETIME_FORMAT)

@@ -295,6 +295,27 @@ def test_malformed_row_is_quarantined_and_the_rest_loads(
     assert len(loaded) == len({t[1] for t in truth(world)["tx"]}) - 1
 
 
+def test_a_row_fixed_upstream_leaves_quarantine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = build_world(WORLD)
+    target = next(e for e in world.customers[0].entries if e.transaction_type == 1010)
+    app = CorruptingApp(world)
+    app.target = target.transaction_id
+    with harness(world, tmp_path, monkeypatch, app) as h:
+        assert h.run(FIRST, LAST).success
+        assert len(h.query("select * from quarantine")) == 1
+        app.target = "no-such-transaction"  # the provider now serves the row correctly
+        assert h.run(FIRST, LAST).success
+        quarantined = h.query("select * from quarantine")
+        loaded = h.query(
+            "select amount from raw_openapi__transactions where transaction_id = ?",
+            [target.transaction_id],
+        )
+    assert quarantined == []
+    assert loaded == [(Decimal(target.amount) / 100,)]
+
+
 def test_a_window_that_keeps_shifting_fails_whole_with_a_clear_message(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
