@@ -46,12 +46,18 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
 
 
 def upsert_parquet(
-    con: duckdb.DuckDBPyConnection, table: str, path: Path, key: Sequence[str]
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    path: Path,
+    key: Sequence[str],
+    history: str | None = None,
 ) -> int:
     """Load a landed file by key, writing only rows that are new or whose content changed.
 
     Unchanged rows keep their lineage (`_fetched_at`, `_source_file`), so loading the same
-    data twice leaves the table identical. Returns the number of rows written.
+    data twice leaves the table identical. With `history`, every row about to be replaced is
+    first copied there (with `_replaced_at`): a provider that changes a booked entry leaves a
+    trace the checks can see. Returns the number of rows written.
     """
     content = [c for c in _columns(con, table) if c not in LINEAGE]
     on = " and ".join(f'n."{k}" = o."{k}"' for k in key)
@@ -63,6 +69,11 @@ def upsert_parquet(
         f'where o."{key[0]}" is null or {changed}',
         [str(path), str(path)],
     )
+    if history is not None:
+        con.execute(
+            f"insert into {history} by name select o.*, now()::timestamp as _replaced_at "
+            f"from {table} o semi join _changed n on {on}"
+        )
     con.execute(f"insert or replace into {table} by name select * from _changed")
     written = con.execute("select count(*) from _changed").fetchone()
     con.execute("drop table _changed")

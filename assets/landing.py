@@ -20,12 +20,27 @@ from assets import lake
 from assets.partitions import DAILY, PROVIDER
 from assets.resources import OpenApiResource, WarehouseResource
 from connectors.openapi.client import Credentials, OpenApiClient
-from connectors.openapi.rows import QUARANTINE_SCHEMA, SCHEMAS, convert_rows, window_bounds
+from connectors.openapi.rows import (
+    DATETIME_FORMAT,
+    QUARANTINE_SCHEMA,
+    SCHEMAS,
+    convert_rows,
+    window_bounds,
+)
 
 WINDOW_ENTITIES = ("transactions", "card_trades", "orders")
 SNAPSHOT_ENTITIES = ("wallets", "cards", "exchange_rates")
 WINDOW_COLUMNS = {"_window_start": pa.timestamp("s"), "_window_end": pa.timestamp("s")}
 SNAPSHOT_COLUMNS = {"_snapshot_at": pa.timestamp("s")}
+# A wallet snapshot says how far the loaded chain is known complete (see land_wallets).
+CHAIN_COLUMNS = {"_tail_from": pa.timestamp("s"), "_chain_through": pa.timestamp("s")}
+TAIL_ENTITY = "transactions_tail"
+
+
+def snapshot_columns(entity: str) -> dict[str, pa.DataType]:
+    return SNAPSHOT_COLUMNS | (CHAIN_COLUMNS if entity == "wallets" else {})
+
+
 FETCHED = {"_fetched_at": pa.timestamp("s")}
 
 progress_log = logging.getLogger("recon.progress")
@@ -103,6 +118,75 @@ def land_window(
     return Landed(len(rows), len(quarantined), refetched, 1)
 
 
+def newest_window_end(data_dir: Path) -> datetime | None:
+    """End of the newest ledger day window landed so far (where a ledger tail starts)."""
+    days = [
+        date.fromisoformat(p.parent.name[5:])
+        for p in lake.entity_dir(data_dir, PROVIDER, "transactions").glob("date=*/data.parquet")
+    ]
+    if not days:
+        return None
+    last = max(days) + timedelta(days=1)
+    return datetime(last.year, last.month, last.day)
+
+
+def land_wallets(
+    client: OpenApiClient, customers: list[Credentials], data_dir: Path, taken_at: datetime
+) -> Landed:
+    """Wallet balances, with the ledger tail since the newest landed window read around them.
+
+    The tail lands beside the snapshot (entity `transactions_tail`) and is loaded with the
+    ledger, so the chain reaches the moment the balances were read. Each wallet row carries
+    `_chain_through`: the balance equals the chain up to that time. It is null when the
+    ledger moved during the read or no window has landed: the tie-out then stays silent.
+    """
+    tail_from = newest_window_end(data_dir)
+    start = tail_from.strftime(DATETIME_FORMAT) if tail_from else None
+    wallets: list[dict[str, Any]] = []
+    tail: list[dict[str, Any]] = []
+    quarantined: list[dict[str, Any]] = []
+    for creds in customers:
+        read = client.wallets_with_tail(creds, start)
+        tail_rows = convert_rows(
+            "transactions",
+            creds.customer_id,
+            read.tail,
+            {"_window_start": tail_from, "_window_end": taken_at, "_fetched_at": taken_at},
+        )
+        complete = read.consistent and not tail_rows.quarantined
+        through = None
+        if complete and tail_from is not None:
+            times = [r["transaction_time"] for r in tail_rows.rows]
+            through = max(times) if times else tail_from - timedelta(seconds=1)
+        extra = {
+            "_snapshot_at": taken_at,
+            "_fetched_at": taken_at,
+            "_tail_from": tail_from if complete else None,
+            "_chain_through": through,
+        }
+        converted = convert_rows("wallets", creds.customer_id, read.wallets, extra)
+        wallets += converted.rows
+        tail += tail_rows.rows
+        quarantined += converted.quarantined + tail_rows.quarantined
+    path = lake.snapshot_path(data_dir, PROVIDER, "wallets", taken_at)
+    if tail_from is not None:
+        tail_schema = SCHEMAS["transactions"].arrow_schema(WINDOW_COLUMNS | FETCHED)
+        tail_path = lake.snapshot_path(data_dir, PROVIDER, TAIL_ENTITY, taken_at)
+        lake.write_atomic(pa.Table.from_pylist(tail, schema=tail_schema), tail_path)
+    schema = SCHEMAS["wallets"].arrow_schema(snapshot_columns("wallets") | FETCHED)
+    _write_snapshot(path, pa.Table.from_pylist(wallets, schema=schema), quarantined, taken_at)
+    return Landed(len(wallets) + len(tail), len(quarantined), 0, 1)
+
+
+def _write_snapshot(
+    path: Path, table: pa.Table, quarantined: list[dict[str, Any]], taken_at: datetime
+) -> None:
+    lake.write_atomic(table, path)
+    if quarantined:
+        q_path = path.with_name(path.stem + ".quarantine.parquet")
+        lake.write_atomic(_quarantine_table(quarantined, None, None, taken_at), q_path)
+
+
 def land_snapshot(
     client: OpenApiClient,
     customers: list[Credentials],
@@ -111,6 +195,8 @@ def land_snapshot(
     taken_at: datetime,
 ) -> Landed:
     """The provider's current state of a snapshot entity, for every customer, as one file."""
+    if entity == "wallets":
+        return land_wallets(client, customers, data_dir, taken_at)
     rows: list[dict[str, Any]] = []
     quarantined: list[dict[str, Any]] = []
     extra = {"_snapshot_at": taken_at, "_fetched_at": taken_at}
@@ -126,10 +212,7 @@ def land_snapshot(
         quarantined += converted.quarantined
     schema = SCHEMAS[entity].arrow_schema(SNAPSHOT_COLUMNS | FETCHED)
     path = lake.snapshot_path(data_dir, PROVIDER, entity, taken_at)
-    lake.write_atomic(pa.Table.from_pylist(rows, schema=schema), path)
-    if quarantined:
-        q_path = path.with_name(path.stem + ".quarantine.parquet")
-        lake.write_atomic(_quarantine_table(quarantined, None, None, taken_at), q_path)
+    _write_snapshot(path, pa.Table.from_pylist(rows, schema=schema), quarantined, taken_at)
     return Landed(len(rows), len(quarantined), 0, 1)
 
 
@@ -175,9 +258,13 @@ def _window_asset(entity: str) -> dg.AssetsDefinition:
 
 
 def _snapshot_asset(entity: str) -> dg.AssetsDefinition:
+    # The wallet snapshot reads the ledger tail after the newest landed window.
+    deps = [f"lake_{PROVIDER}__transactions"] if entity == "wallets" else []
+
     @dg.asset(
         name=f"lake_{PROVIDER}__{entity}",
         group_name="landing",
+        deps=deps,
         kinds={"parquet"},
         description=f"OPEN-API {entity} as the provider reports them when the run takes the "
         "snapshot. Grain: one row per entity key per snapshot.",

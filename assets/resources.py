@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 import duckdb
 
+from assets.breaks import Settings, parse_tolerance
 from connectors.http import HttpSettings, JsonHttpClient
 from connectors.openapi.client import Credentials, OpenApiClient
 from connectors.openapi.profile import PROFILE
@@ -101,3 +102,28 @@ class OpenApiResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             yield OpenApiClient(http, PROFILE, self.page_size, self.window_attempts)
         finally:
             http.close()
+
+
+class ReconResource(dg.ConfigurableResource):  # type: ignore[type-arg]
+    """Check tolerances and the grace period: `RECON_GRACE_MINUTES`, `RECON_FX_*`."""
+
+    grace_minutes: int | None = None
+    fx_amount_tolerance: str | None = None
+    fx_rate_tolerance_bps: str | None = None
+
+    def settings(self) -> Settings:
+        grace = self.grace_minutes
+        if grace is None:
+            text = os.environ.get("RECON_GRACE_MINUTES", "").strip() or "60"
+            if not text.isdigit():
+                raise ValueError(f"RECON_GRACE_MINUTES must be whole minutes, got {text!r}")
+            grace = int(text)
+        amount, amount_by_ccy = parse_tolerance(
+            self.fx_amount_tolerance or os.environ.get("RECON_FX_AMOUNT_TOLERANCE") or "0.01",
+            "RECON_FX_AMOUNT_TOLERANCE",
+        )
+        bps, bps_by_ccy = parse_tolerance(
+            self.fx_rate_tolerance_bps or os.environ.get("RECON_FX_RATE_TOLERANCE_BPS") or "50",
+            "RECON_FX_RATE_TOLERANCE_BPS",
+        )
+        return Settings(grace * 60, amount, bps, amount_by_ccy, bps_by_ccy)

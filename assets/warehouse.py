@@ -17,17 +17,20 @@ from dagster import AssetExecutionContext
 from assets import duck, lake
 from assets.landing import (
     FETCHED,
-    SNAPSHOT_COLUMNS,
     SNAPSHOT_ENTITIES,
+    TAIL_ENTITY,
     WINDOW_COLUMNS,
     WINDOW_ENTITIES,
     report,
+    snapshot_columns,
 )
 from assets.partitions import DAILY, PROVIDER
 from assets.resources import WarehouseResource
 from connectors.openapi.rows import QUARANTINE_SCHEMA, SCHEMAS
 
 POOL = "warehouse"
+# Ledger rows a later delivery replaced, kept for the duplicate_entry check and for audit.
+HISTORY = f"raw_{PROVIDER}__transactions_history"
 SOURCE = {"_source_file": pa.string()}
 
 
@@ -41,12 +44,15 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
         schema = SCHEMAS[entity].arrow_schema(WINDOW_COLUMNS | FETCHED | SOURCE)
         duck.ensure_table(con, raw_table(entity), schema, SCHEMAS[entity].key)
     for entity in SNAPSHOT_ENTITIES:
-        schema = SCHEMAS[entity].arrow_schema(SNAPSHOT_COLUMNS | FETCHED | SOURCE)
+        schema = SCHEMAS[entity].arrow_schema(snapshot_columns(entity) | FETCHED | SOURCE)
         key = (*SCHEMAS[entity].key, "_snapshot_at")
         duck.ensure_table(con, raw_table(entity), schema, key)
     duck.ensure_table(
         con, "quarantine", QUARANTINE_SCHEMA.append(pa.field("_source_file", pa.string())), ()
     )
+    schema = SCHEMAS["transactions"].arrow_schema(WINDOW_COLUMNS | FETCHED | SOURCE)
+    replaced = schema.append(pa.field("_replaced_at", pa.timestamp("us")))
+    duck.ensure_table(con, HISTORY, replaced, ())
 
 
 def load_window(
@@ -60,7 +66,9 @@ def load_window(
     quarantine = folder / "quarantine.parquet"
     con.begin()
     try:
-        rows = duck.upsert_parquet(con, raw_table(entity), data, SCHEMAS[entity].key)
+        rows = duck.upsert_parquet(
+            con, raw_table(entity), data, SCHEMAS[entity].key, _history(entity)
+        )
         refused = duck.replace_quarantine(con, quarantine, quarantine.exists())
         con.commit()
     except Exception:
@@ -88,11 +96,33 @@ def load_new_snapshots(con: duckdb.DuckDBPyConnection, data_dir: Path, entity: s
         if duck.same_as_latest_snapshot(con, raw_table(entity), path):
             continue
         key = (*SCHEMAS[entity].key, "_snapshot_at")
-        loaded += duck.upsert_parquet(con, raw_table(entity), path, key)
-        q_path = path.with_name(path.stem + ".quarantine.parquet")
-        if q_path.exists():
-            duck.insert_parquet(con, "quarantine", q_path)
+        con.begin()
+        try:
+            loaded += duck.upsert_parquet(con, raw_table(entity), path, key)
+            q_path = path.with_name(path.stem + ".quarantine.parquet")
+            if q_path.exists():
+                duck.insert_parquet(con, "quarantine", q_path)
+            if entity == "wallets":
+                loaded += load_tail(con, data_dir, path)
+            con.commit()
+        except Exception:
+            con.rollback()
+            raise
     return loaded
+
+
+def load_tail(con: duckdb.DuckDBPyConnection, data_dir: Path, snapshot: Path) -> int:
+    """The ledger rows read with a wallet snapshot join the ledger, by key like any window."""
+    tail = lake.entity_dir(data_dir, PROVIDER, TAIL_ENTITY) / snapshot.parent.name / snapshot.name
+    if not tail.exists():
+        return 0
+    return duck.upsert_parquet(
+        con, raw_table("transactions"), tail, SCHEMAS["transactions"].key, HISTORY
+    )
+
+
+def _history(entity: str) -> str | None:
+    return HISTORY if entity == "transactions" else None
 
 
 def _window_load(entity: str) -> dg.AssetsDefinition:
@@ -133,10 +163,14 @@ def _window_load(entity: str) -> dg.AssetsDefinition:
 
 
 def _snapshot_load(entity: str) -> dg.AssetsDefinition:
+    deps = [f"lake_{PROVIDER}__{entity}"]
+    if entity == "wallets":  # its ledger tail is loaded after the day windows
+        deps.append(raw_table("transactions"))
+
     @dg.asset(
         name=raw_table(entity),
         group_name="warehouse",
-        deps=[f"lake_{PROVIDER}__{entity}"],
+        deps=deps,
         pool=POOL,
         kinds={"duckdb"},
         description=f"OPEN-API {entity} snapshots, history kept. "

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # dagster is imported lazily: `recon --help` and the sandbox start fast
+    import duckdb
     from dagster import DagsterInstance
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -48,8 +49,16 @@ def _progress_to_terminal() -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
-def run_days(first: date, last: date) -> int:
-    """Materialise the pipeline for first..last (inclusive) as one Dagster run."""
+EXIT_FAILED = 1
+EXIT_OPEN_BREAKS = 3  # --fail-on-breaks: the run worked and found open error breaks
+
+
+def run_days(first: date, last: date, fail_on_breaks: bool = False) -> int:
+    """Materialise the pipeline for first..last (inclusive) as one Dagster run.
+
+    Failed blocking asset checks (open breaks) are findings, not a failed run: the summary
+    shows them, and only `fail_on_breaks` turns open error breaks into a non-zero exit.
+    """
 
     from pipelines.definitions import defs
     from pipelines.schedules import range_tags
@@ -66,38 +75,96 @@ def run_days(first: date, last: date) -> int:
         raise_on_error=False,
         run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
     )
-    if not result.success:
-        for event in result.all_events:
-            if event.is_step_failure and event.step_failure_data is not None:
-                error = event.step_failure_data.error
-                # Dagster wraps the asset's exception; the innermost cause is what went wrong.
-                while error is not None and error.cause is not None:
-                    error = error.cause
-                message = error.message.strip() if error else "unknown error"
-                print(f"recon: step {event.step_key} failed: {message}", file=sys.stderr)
-        return 1
+    failed = False
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data is not None:
+            error = event.step_failure_data.error
+            if error is not None and error.cls_name == "DagsterAssetCheckFailedError":
+                continue  # blocking checks with open breaks: reported in the summary
+            # Dagster wraps the asset's exception; the innermost cause is what went wrong.
+            while error is not None and error.cause is not None:
+                error = error.cause
+            message = error.message.strip() if error else "unknown error"
+            print(f"recon: step {event.step_key} failed: {message}", file=sys.stderr)
+            failed = True
+    if failed:
+        return EXIT_FAILED
     print_row_counts()
+    open_errors = print_break_summary()
+    if fail_on_breaks and open_errors:
+        print(f"recon: {open_errors} open error breaks (--fail-on-breaks)", file=sys.stderr)
+        return EXIT_OPEN_BREAKS
     return 0
 
 
-def print_row_counts() -> None:
+def _read_only() -> duckdb.DuckDBPyConnection:
     import duckdb
 
+    path = _data_dir() / "warehouse.duckdb"
+    if not path.exists():
+        raise ValueError(f"no warehouse at {path}: run `recon run` or `recon demo` first")
+    return duckdb.connect(str(path), read_only=True)
+
+
+def print_row_counts() -> None:
     from assets.duck import sql_text
 
-    path = _data_dir() / "warehouse.duckdb"
-    with duckdb.connect(str(path), read_only=True) as con:
+    with _read_only() as con:
         rows = con.execute(sql_text("warehouse_row_counts")).fetchall()
-    print(f"\nwarehouse {path}")
+    print(f"\nwarehouse {_data_dir() / 'warehouse.duckdb'}")
     print(f"  {'provider':<10}{'entity':<34}{'rows':>8}{'quarantined':>13}")
     for provider, entity, count, quarantined in rows:
         print(f"  {provider:<10}{entity:<34}{count:>8}{quarantined:>13}")
 
 
+def print_break_summary() -> int:
+    """The break summary per check and provider; returns the number of open error breaks."""
+    from assets.breaks import open_error_breaks
+    from assets.duck import sql_text
+    from pipelines.tables import render
+
+    with _read_only() as con:
+        rows = con.execute(sql_text("break_summary")).fetchall()
+        open_errors = open_error_breaks(con)
+    if not rows:
+        print("\nbreaks: none, every check passed")
+        return 0
+    headers = ["check", "provider", "severity", "open", "pending", "resolved", "open amounts"]
+    print("\nbreaks (recon breaks lists them; docs/checks.md explains each check)")
+    print(render(headers, rows, right=("open", "pending", "resolved")))
+    return open_errors
+
+
+def _breaks(args: argparse.Namespace) -> int:
+    from assets.breaks import CHECK_NAMES, list_breaks
+    from pipelines.tables import render
+
+    if args.check is not None and args.check not in CHECK_NAMES:
+        raise ValueError(f"unknown check {args.check!r}; known: {', '.join(CHECK_NAMES)}")
+    statuses = [args.status] if args.status else ["open", "pending"]
+    with _read_only() as con:
+        rows = list_breaks(con, statuses, args.check, args.provider)
+    if not rows:
+        print(f"no {' or '.join(statuses)} breaks")
+        return 0
+    columns = [
+        "break_id", "status", "check_name", "provider", "account_id", "entity_id", "currency",
+        "expected", "actual", "difference", "first_seen_at",
+    ]  # fmt: skip
+    money = ("expected", "actual", "difference")
+    print(render(columns, [[r[c] for c in columns] for r in rows], right=money))
+    print()
+    for r in rows:
+        print(f"  {r['break_id']}  {r['detail']}")
+        print(f"  {'':16}  source: {r['source_file']}")
+    print(f"\n{len(rows)} breaks")
+    return 0
+
+
 def _run(args: argparse.Namespace) -> int:
     if args.end <= args.start:
         raise ValueError("--end must be after --start (end is exclusive)")
-    return run_days(args.start, args.end - timedelta(days=1))
+    return run_days(args.start, args.end - timedelta(days=1), args.fail_on_breaks)
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -119,12 +186,30 @@ def _demo(args: argparse.Namespace) -> int:
         os.environ["RECON_DATA_DIR"] = str(demo_dir)
         first = world.cfg.start_date
         code = run_days(first, first + timedelta(days=world.cfg.days - 1))
-    planted = world.manifest()["counts"]
-    print(
-        f"\nthe sandbox planted {sum(planted.values())} anomalies of {len(planted)} kinds "
-        "(docs/sandbox.md); open the warehouse above with duckdb to look around"
-    )
+    if code == 0:
+        print_planted_vs_found(world.manifest()["anomalies"])
+        print(
+            f"\nlist them: RECON_DATA_DIR={demo_dir} recon breaks"
+            "\nor open the warehouse above with duckdb (read-only) to look around"
+        )
     return code
+
+
+def print_planted_vs_found(planted: list[dict[str, object]]) -> None:
+    """How the checks did against the sandbox's ground truth (its anomaly manifest)."""
+    with _read_only() as con:
+        rows = con.execute(
+            "select check_name, account_id, entity_id from fct_breaks where status <> 'resolved'"
+        ).fetchall()
+    found = {(str(c), str(a), str(e)) for c, a, e in rows}
+    truth = {(str(p["check_name"]), str(p["customer_id"]), str(p["entity_id"])) for p in planted}
+    missed = sorted({c for c, _, _ in truth - found})
+    print(
+        f"\nthe sandbox planted {len(truth)} anomalies (docs/sandbox.md): "
+        f"{len(truth & found)} found as breaks, {len(found - truth)} breaks it did not plant"
+    )
+    if missed:
+        print(f"  not found: {', '.join(missed)}")
 
 
 def _sandbox_serve(args: argparse.Namespace) -> int:
@@ -157,7 +242,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--start", type=date.fromisoformat, required=True, help="first day, YYYY-MM-DD"
     )
     run.add_argument("--end", type=date.fromisoformat, required=True, help="day after the last")
+    run.add_argument(
+        "--fail-on-breaks",
+        action="store_true",
+        help=f"exit {EXIT_OPEN_BREAKS} when open error breaks exist (for cron)",
+    )
     run.set_defaults(func=_run)
+
+    breaks = commands.add_parser("breaks", help="list breaks from the warehouse")
+    breaks.add_argument("--status", choices=("open", "pending", "resolved"))
+    breaks.add_argument("--check", help="one check_name, e.g. chain_gap")
+    breaks.add_argument("--provider", help="one provider, e.g. openapi")
+    breaks.set_defaults(func=_breaks)
 
     demo = commands.add_parser("demo", help="run the pipeline against the embedded sandbox")
     demo.add_argument("--seed", type=int, default=7)

@@ -3,18 +3,19 @@
 import dagster as dg
 
 from assets.landing import landing_assets
+from assets.recon import recon_assets
 from assets.warehouse import warehouse_assets
 from pipelines.resources import default_resources
 from pipelines.schedules import build_nightly_schedule
 
 ingest_job = dg.define_asset_job(
     "recon",
-    selection=dg.AssetSelection.groups("landing", "warehouse", "staging"),
-    description="Fetch, land, load and stage every provider for a range of days.",
+    selection=dg.AssetSelection.groups("landing", "warehouse", "staging", "recon"),
+    description="Fetch, land, load, stage and reconcile every provider for a range of days.",
 )
 
 defs = dg.Definitions(
-    assets=[*landing_assets, *warehouse_assets],
+    assets=[*landing_assets, *warehouse_assets, *recon_assets],
     jobs=[ingest_job],
     schedules=[build_nightly_schedule(ingest_job)],
     resources=default_resources(),

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from assets.resources import OpenApiResource, WarehouseResource
+from assets.resources import OpenApiResource, ReconResource, WarehouseResource
 
 
 def default_resources() -> dict[str, Any]:
-    return {"openapi": OpenApiResource(), "warehouse": WarehouseResource()}
+    return {
+        "openapi": OpenApiResource(),
+        "warehouse": WarehouseResource(),
+        "recon": ReconResource(),
+    }

@@ -62,6 +62,21 @@ class Fetched:
     filters: dict[str, Any]
 
 
+@dataclass
+class WalletSnapshot:
+    """The wallet list with the ledger rows booked since `tail_from`, read around it.
+
+    `consistent` is true when two reads of the ledger tail, one before and one after the
+    wallet list, returned the same rows: then the balances describe exactly the chain made of
+    the loaded windows plus this tail, and the wallet tie-out may compare them.
+    """
+
+    wallets: list[dict[str, Any]]
+    tail: list[dict[str, Any]]
+    consistent: bool
+    attempts: int
+
+
 class OpenApiClient:
     def __init__(
         self,
@@ -121,6 +136,25 @@ class OpenApiClient:
             raise ValueError(f"{entity} has no time filter")
         return self.fetch_all(creds, entity, start_time=start, end_time=end)
 
+    def wallets_with_tail(self, creds: Credentials, tail_from: str | None) -> WalletSnapshot:
+        """Wallets bracketed by two reads of the ledger since `tail_from` (see WalletSnapshot).
+
+        Without `tail_from` (no ledger window landed yet) there is no chain to compare with.
+        """
+        if tail_from is None:
+            return WalletSnapshot(self.fetch_all(creds, "wallets").rows, [], False, 1)
+        attempt = 0
+        for attempt in range(1, self.window_attempts + 1):
+            before = self.fetch_all(creds, "transactions", start_time=tail_from).rows
+            wallets = self.fetch_all(creds, "wallets").rows
+            after = self.fetch_all(creds, "transactions", start_time=tail_from).rows
+            key = self.profile.endpoint("transactions").key_fields
+            if _by_key(before, key) == _by_key(after, key):
+                return WalletSnapshot(wallets, after, True, attempt)
+        # The ledger kept moving while the balances were read: keep the snapshot, but it
+        # cannot be tied to a chain (the tie-out reports nothing rather than a false break).
+        return WalletSnapshot(wallets, after, False, attempt)
+
     def exchange_rate(self, creds: Credentials, from_ccy: str, to_ccy: str) -> dict[str, Any]:
         data = self._post(
             creds, self.profile.exchange_rate_path, from_currency=from_ccy, to_currency=to_ccy
@@ -143,3 +177,9 @@ class OpenApiClient:
 
     def order_detail(self, creds: Credentials, order_id: str) -> dict[str, Any]:
         return dict(self._post(creds, self.profile.order_detail_path, order_id=order_id))
+
+
+def _by_key(
+    rows: Sequence[Mapping[str, Any]], key_fields: Sequence[str]
+) -> dict[tuple[str, ...], Mapping[str, Any]]:
+    return {tuple(str(r.get(k)) for k in key_fields): r for r in rows}

@@ -30,6 +30,17 @@ renamed as (
         nullif(source.reject_reason, '') as reject_reason,
         nullif(source.remark, '') as remark,
         nullif(source.attach, '') as attach,
+        -- Exchange details are read from the attach text, never through JSON numbers
+        -- (which DuckDB parses as binary floating point): the rate's digits are cast straight to DECIMAL.
+        cast(nullif(regexp_extract(
+            source.attach, '"exchange_rate"\s*:\s*"?([0-9]+(\.[0-9]+)?)', 1
+        ), '') as decimal(18, 8)) as exchange_rate,
+        nullif(regexp_extract(
+            source.attach, '"sell_currency"\s*:\s*"([A-Za-z]+)"', 1
+        ), '') as exchange_sell_currency,
+        nullif(regexp_extract(
+            source.attach, '"buy_currency"\s*:\s*"([A-Za-z]+)"', 1
+        ), '') as exchange_buy_currency,
         source.approve_type,
         source.approve_at,
         source.transaction_time,

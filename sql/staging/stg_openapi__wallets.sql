@@ -19,6 +19,8 @@ renamed as (
         case source.status when 1 then 'normal' when 2 then 'frozen' end as status_name,
         source.create_at as created_at,
         source._snapshot_at as snapshot_at,
+        source._tail_from as tail_from,
+        source._chain_through as chain_complete_through,
         source._source_file
     from source
 ),

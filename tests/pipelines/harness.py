@@ -14,7 +14,8 @@ import duckdb
 import pytest
 
 from assets.landing import landing_assets
-from assets.resources import OpenApiResource, WarehouseResource
+from assets.recon import recon_assets
+from assets.resources import OpenApiResource, ReconResource, WarehouseResource
 from assets.warehouse import warehouse_assets
 from pipelines.schedules import range_tags
 from sandbox import SandboxApp, World
@@ -35,9 +36,10 @@ class Harness:
         resources = {
             "openapi": OpenApiResource(**(settings | openapi)),
             "warehouse": WarehouseResource(data_dir=str(self.data_dir)),
+            "recon": ReconResource(),
         }
         return dg.materialize(
-            [*landing_assets, *warehouse_assets],
+            [*landing_assets, *warehouse_assets, *recon_assets],
             resources=resources,
             instance=self.instance,
             tags=range_tags(first, last),

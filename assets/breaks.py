@@ -1,0 +1,244 @@
+"""The reconciliation checks and the break lifecycle, as plain functions over DuckDB.
+
+Each check is one SQL model in `sql/recon/<check_name>.sql` that returns its offending rows;
+`int_breaks__found` gathers them and `fct_breaks` keeps their history across runs
+(reconciliation.md §2-3). The catalogue below is the one place a check's severity is stated:
+it is written to the `recon_checks` table the SQL reads, and it sets the Dagster check's
+severity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+
+from assets import duck
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    severity: str  # "error" or "warn"
+    entity_type: str
+    rule: str
+    difference_unit: str = "money"  # what `difference` measures: "money" or "rate"
+
+
+CHECKS: tuple[Check, ...] = (
+    Check(
+        "entry_arithmetic",
+        "error",
+        "entry",
+        "after_balance - before_balance equals +amount (income) or -amount (expense)",
+    ),
+    Check(
+        "chain_gap",
+        "error",
+        "wallet",
+        "each entry's before_balance equals the after_balance of the entry before it",
+    ),
+    Check(
+        "duplicate_entry",
+        "error",
+        "entry",
+        "no movement is booked twice, no entry key is redelivered with other amounts",
+    ),
+    Check(
+        "wallet_balance_mismatch",
+        "error",
+        "wallet",
+        "the reported available_balance equals the chain's balance at the snapshot",
+    ),
+    Check(
+        "fx_missing_leg",
+        "error",
+        "exchange",
+        "an exchange has exactly one expense and one income leg, in two currencies",
+    ),
+    Check(
+        "fx_amount_mismatch",
+        "error",
+        "exchange",
+        "bought amount = round_half_up(sold amount x applied rate, 2) within tolerance",
+    ),
+    Check(
+        "fx_rate_deviation",
+        "warn",
+        "exchange",
+        "applied rate within the tolerance (bps) of the nearest reference rate snapshot",
+        "rate",
+    ),
+)
+CHECK_NAMES = tuple(c.name for c in CHECKS)
+
+# Built in this order: helpers first, then every check, then the union and the history.
+MODELS: tuple[str, ...] = ("int_exchanges__paired", *CHECK_NAMES, "int_breaks__found")
+BREAKS = "fct_breaks"
+STATUSES = ("open", "pending", "resolved")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Tolerances and the grace period (reconciliation.md §2), per currency where it matters."""
+
+    grace_seconds: int = 3600
+    fx_amount_tolerance: Decimal = Decimal("0.01")
+    fx_rate_tolerance_bps: Decimal = Decimal("50")
+    fx_amount_tolerance_by_currency: tuple[tuple[str, Decimal], ...] = ()
+    fx_rate_tolerance_bps_by_currency: tuple[tuple[str, Decimal], ...] = ()
+
+    def rows(self) -> list[tuple[str, str | None, Decimal]]:
+        out: list[tuple[str, str | None, Decimal]] = [
+            ("grace_seconds", None, Decimal(self.grace_seconds)),
+            ("fx_amount_tolerance", None, self.fx_amount_tolerance),
+            ("fx_rate_tolerance_bps", None, self.fx_rate_tolerance_bps),
+        ]
+        out += [("fx_amount_tolerance", c, v) for c, v in self.fx_amount_tolerance_by_currency]
+        out += [("fx_rate_tolerance_bps", c, v) for c, v in self.fx_rate_tolerance_bps_by_currency]
+        return out
+
+
+def parse_tolerance(text: str, name: str) -> tuple[Decimal, tuple[tuple[str, Decimal], ...]]:
+    """`0.01` or `0.01,JPY:1,KRW:10`: a default, then per-currency values."""
+    default: Decimal | None = None
+    per_currency: list[tuple[str, Decimal]] = []
+    for part in (p.strip() for p in text.split(",") if p.strip()):
+        currency, _, value = part.rpartition(":")
+        try:
+            number = Decimal(value)
+        except ArithmeticError:
+            raise ValueError(f"{name}: {value!r} is not a number") from None
+        if not number.is_finite() or number < 0:
+            raise ValueError(f"{name}: {value!r} must be a non-negative number")
+        if currency:
+            per_currency.append((currency.upper(), number))
+        else:
+            default = number
+    if default is None:
+        raise ValueError(f"{name}: give a default value, e.g. '0.01' or '0.01,JPY:1'")
+    return default, tuple(per_currency)
+
+
+def write_catalogue(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """The check catalogue and the settings, as tables the models read (and analysts see)."""
+    con.execute(
+        "create or replace table recon_checks "
+        "(check_name varchar primary key, severity varchar, entity_type varchar, rule varchar, "
+        "difference_unit varchar)"
+    )
+    con.executemany(
+        "insert into recon_checks values (?, ?, ?, ?, ?)",
+        [(c.name, c.severity, c.entity_type, c.rule, c.difference_unit) for c in CHECKS],
+    )
+    con.execute(
+        "create or replace table recon_settings "
+        "(setting varchar, currency varchar, value decimal(38, 8))"
+    )
+    con.executemany("insert into recon_settings values (?, ?, ?)", settings.rows())
+
+
+def _ensure_breaks(con: duckdb.DuckDBPyConnection) -> None:
+    """The first run starts from an empty history shaped like the findings plus lifecycle."""
+    con.execute(
+        f"""
+        create table if not exists {BREAKS} as
+        select
+            * exclude (is_pending),
+            cast(null as varchar) as status,
+            cast(null as timestamp) as first_seen_at,
+            cast(null as timestamp) as last_seen_at,
+            cast(null as timestamp) as opened_at,
+            cast(null as timestamp) as resolved_at
+        from int_breaks__found
+        limit 0
+        """
+    )
+
+
+def reconcile(
+    con: duckdb.DuckDBPyConnection, settings: Settings, run_at: datetime
+) -> dict[str, int]:
+    """Build every check model and fold this run's findings into `fct_breaks`.
+
+    One transaction: readers of the warehouse see the breaks of the previous run or of this
+    one, never a mix. Returns the row count of each model.
+    """
+    counts: dict[str, int] = {}
+    con.begin()
+    try:
+        write_catalogue(con, settings)
+        for model in MODELS:
+            counts[model] = duck.build_model(con, model)
+        _ensure_breaks(con)
+        con.execute(
+            f"create or replace table {BREAKS} as {duck.sql_text(BREAKS)}", {"run_at": run_at}
+        )
+        row = con.execute(f"select count(*) from {BREAKS}").fetchone()
+        counts[BREAKS] = int(row[0]) if row else 0
+        con.commit()
+    except Exception:
+        con.rollback()
+        raise
+    return counts
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    check: Check
+    open: int
+    pending: int
+    sample: list[dict[str, Any]]
+
+    @property
+    def passed(self) -> bool:
+        return self.open == 0
+
+
+def outcome(con: duckdb.DuckDBPyConnection, check: Check, sample_size: int = 5) -> CheckOutcome:
+    """Open and pending breaks of one check after this run, with a few examples."""
+    row = con.execute(
+        f"select count(*) filter (where status = 'open'), "
+        f"count(*) filter (where status = 'pending') from {BREAKS} where check_name = ?",
+        [check.name],
+    ).fetchone()
+    cursor = con.execute(
+        f"select break_id, account_id, entity_id, transaction_id, currency, expected, actual, "
+        f"difference, detail from {BREAKS} where check_name = ? and status = 'open' "
+        f"order by abs(difference) desc nulls last, break_id limit ?",
+        [check.name, sample_size],
+    )
+    names = [d[0] for d in cursor.description or []]
+    sample = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+    return CheckOutcome(check, int(row[0]) if row else 0, int(row[1]) if row else 0, sample)
+
+
+def open_error_breaks(con: duckdb.DuckDBPyConnection) -> int:
+    row = con.execute(
+        f"select count(*) from {BREAKS} where status = 'open' and severity = 'error'"
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def list_breaks(
+    con: duckdb.DuckDBPyConnection,
+    statuses: Sequence[str] = ("open", "pending"),
+    check: str | None = None,
+    provider: str | None = None,
+) -> list[dict[str, Any]]:
+    cursor = con.execute(
+        f"""
+        select * from {BREAKS}
+        where list_contains(?, status)
+            and (? is null or check_name = ?)
+            and (? is null or provider = ?)
+        order by check_name, provider, account_id, first_seen_at, entity_id, break_id
+        """,
+        [list(statuses), check, check, provider, provider],
+    )
+    names = [d[0] for d in cursor.description or []]
+    return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]

@@ -1,0 +1,106 @@
+"""Recon layer: the check models over the staged ledger and `fct_breaks`, with asset checks.
+
+One step builds every model of `sql/recon/` and folds the findings into `fct_breaks` in one
+transaction (assets.breaks.reconcile). Each check model carries a blocking Dagster asset
+check: it fails when the check has open breaks (error severity blocks anything downstream
+of that model; `fx_rate_deviation` warns). Breaks are data, so a failed check does not fail
+the run; `recon run --fail-on-breaks` turns open error breaks into an exit code.
+"""
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import dagster as dg
+from dagster import AssetExecutionContext
+
+from assets import breaks, duck
+from assets.landing import report
+from assets.resources import ReconResource, WarehouseResource
+from assets.warehouse import POOL, STAGING, ensure_raw_tables
+
+UPSTREAM = [dg.AssetKey(name) for name in STAGING]
+
+
+def _description(model: str) -> str:
+    header = duck.sql_text(model).splitlines()[:2]
+    return " ".join(line.lstrip("- ") for line in header)
+
+
+def _specs() -> list[dg.AssetSpec]:
+    specs = [
+        dg.AssetSpec(
+            model,
+            group_name="recon",
+            deps=UPSTREAM,
+            kinds={"duckdb", "sql"},
+            description=_description(model),
+        )
+        for model in breaks.MODELS
+    ]
+    specs.append(
+        dg.AssetSpec(
+            breaks.BREAKS,
+            group_name="recon",
+            deps=[dg.AssetKey(m) for m in breaks.MODELS],
+            kinds={"duckdb", "sql"},
+            description=_description(breaks.BREAKS),
+        )
+    )
+    return specs
+
+
+def _severity(check: breaks.Check) -> dg.AssetCheckSeverity:
+    return dg.AssetCheckSeverity.ERROR if check.severity == "error" else dg.AssetCheckSeverity.WARN
+
+
+CHECK_SPECS = [
+    dg.AssetCheckSpec(
+        "no_open_breaks",
+        asset=check.name,
+        blocking=True,
+        description=f"{check.name} ({check.severity}): {check.rule}",
+    )
+    for check in breaks.CHECKS
+]
+
+
+def _sample(rows: list[dict[str, Any]]) -> str:
+    lines = ["| break_id | entity | currency | difference | detail |", "|---|---|---|---|---|"]
+    for r in rows:
+        difference = "" if r["difference"] is None else str(r["difference"])
+        lines.append(
+            f"| {r['break_id']} | {r['entity_id']} | {r['currency'] or ''} | {difference} "
+            f"| {r['detail']} |"
+        )
+    return "\n".join(lines)
+
+
+@dg.multi_asset(specs=_specs(), check_specs=CHECK_SPECS, pool=POOL, name="recon_openapi")
+def recon_models(
+    context: AssetExecutionContext, warehouse: WarehouseResource, recon: ReconResource
+) -> Iterator[dg.MaterializeResult[None] | dg.AssetCheckResult]:
+    settings = recon.settings()
+    run_at = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    with warehouse.connect() as con:
+        ensure_raw_tables(con)
+        counts = breaks.reconcile(con, settings, run_at)
+        outcomes = [breaks.outcome(con, check) for check in breaks.CHECKS]
+    for model, rows in counts.items():
+        yield dg.MaterializeResult(asset_key=model, metadata={"rows": rows})
+    for o in outcomes:
+        report(context, f"{o.check.name}: {o.open} open, {o.pending} pending")
+        yield dg.AssetCheckResult(
+            asset_key=o.check.name,
+            check_name="no_open_breaks",
+            passed=o.passed,
+            severity=_severity(o.check),
+            metadata={
+                "open_breaks": o.open,
+                "pending": o.pending,
+                "sample": dg.MetadataValue.md(_sample(o.sample)),
+            },
+        )
+
+
+recon_assets = [recon_models]

@@ -1,0 +1,52 @@
+-- Every finding of every check in this run, with its severity and a stable break_id.
+-- Grain: one row per finding (check_name, provider, account_id, entity_id, break_key).
+with findings as (
+    select * from entry_arithmetic
+    union all by name
+    select * from chain_gap
+    union all by name
+    select * from duplicate_entry
+    union all by name
+    select * from wallet_balance_mismatch
+    union all by name
+    select * from fx_missing_leg
+    union all by name
+    select * from fx_amount_mismatch
+    union all by name
+    select * from fx_rate_deviation
+),
+
+checks as (
+    select * from recon_checks
+),
+
+final as (
+    select
+        -- The identity of what is broken, never amounts or run times: the same finding
+        -- tomorrow keeps its id (reconciliation.md §4).
+        substr(md5(concat_ws(
+            '|', findings.check_name, findings.provider, findings.account_id,
+            findings.entity_id, findings.break_key
+        )), 1, 16) as break_id,
+        findings.check_name,
+        checks.severity,
+        findings.provider,
+        findings.account_id,
+        findings.entity_type,
+        findings.entity_id,
+        findings.transaction_id,
+        findings.related_transaction_id,
+        findings.currency,
+        findings.expected,
+        findings.actual,
+        findings.difference,
+        findings.detail,
+        findings.is_pending,
+        findings.source_file,
+        findings.window_start,
+        findings.window_end
+    from findings
+    inner join checks on findings.check_name = checks.check_name
+)
+
+select * from final
