@@ -56,6 +56,17 @@ class Harness:
         return {n: self.query(f"select * from {n} order by all") for n in names}
 
 
+def completed(result: dg.ExecuteInProcessResult) -> bool:
+    """The run did all its work; blocking checks that failed on open breaks are findings."""
+    failures = [e for e in result.all_events if e.is_step_failure]
+    return all(
+        e.step_failure_data is not None
+        and e.step_failure_data.error is not None
+        and e.step_failure_data.error.cls_name == "DagsterAssetCheckFailedError"
+        for e in failures
+    )
+
+
 @contextmanager
 def harness(
     world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, app: SandboxApp | None = None

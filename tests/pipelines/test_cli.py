@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
+
+from sandbox import SandboxApp, WorldConfig, build_world
+from sandbox.serve import serving
 
 
 def test_recon_demo_prints_row_counts(tmp_path: Path) -> None:
@@ -26,6 +30,8 @@ def test_recon_demo_prints_row_counts(tmp_path: Path) -> None:
     assert counts["card_trades"] > 100 and counts["wallets"] == 12
     assert "transactions 2026-11-09 (1/7)" in done.stderr  # progress on the terminal
     assert (tmp_path / "demo" / "warehouse.duckdb").exists()
+    assert re.search(r"chain_gap\s+openapi\s+error\s+2\s", done.stdout)
+    assert "0 breaks it did not plant" in done.stdout
 
 
 def test_recon_run_rejects_an_empty_range() -> None:
@@ -37,3 +43,34 @@ def test_recon_run_rejects_an_empty_range() -> None:
         timeout=60,
     )
     assert done.returncode == 2 and "--end must be after --start" in done.stderr
+
+
+def _recon(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    recon = Path(sys.executable).with_name("recon")
+    return subprocess.run([str(recon), *args], capture_output=True, text=True, timeout=300, env=env)
+
+
+def test_breaks_are_findings_unless_asked_to_fail(tmp_path: Path) -> None:
+    world = build_world(WorldConfig(seed=5, customers=1, days=2, anomalies={"chain_gap": 1}))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAPI_", "DAGSTER_HOME"))}
+    env["RECON_DATA_DIR"] = str(tmp_path)
+    (creds,) = world.credentials()
+    env["OPENAPI_CUSTOMERS"] = f"{creds['customer_id']}:{creds['app_id']}:{creds['key']}"
+    days = ["--start", "2026-11-09", "--end", "2026-11-11"]
+    with serving(SandboxApp(world)) as server:
+        env["OPENAPI_BASE_URL"] = server.base_url
+        plain = _recon(["run", *days], env)
+        strict = _recon(["run", *days, "--fail-on-breaks"], env)
+    assert plain.returncode == 0, plain.stderr
+    summary = plain.stdout[plain.stdout.index("breaks (") :]
+    assert re.search(r"chain_gap\s+openapi\s+error\s+1\s+0\s+0\s+USD \d+\.\d\d", summary)
+    assert strict.returncode == 3 and "open error breaks" in strict.stderr
+
+    listed = _recon(["breaks", "--check", "chain_gap"], env)
+    (planted,) = world.manifest()["anomalies"]
+    assert listed.returncode == 0 and planted["entity_id"] in listed.stdout
+    assert planted["difference"] in listed.stdout and "source: " in listed.stdout
+    assert "1 breaks" in listed.stdout
+    assert "no resolved breaks" in _recon(["breaks", "--status", "resolved"], env).stdout
+    unknown = _recon(["breaks", "--check", "no_such_check"], env)
+    assert unknown.returncode == 2 and "unknown check" in unknown.stderr

@@ -1,0 +1,164 @@
+"""Ledger reconciliation end to end: the sandbox's planted anomalies are exactly the breaks."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import duckdb
+import pytest
+
+from assets import breaks
+from assets.duck import SQL_DIR
+from pipelines.definitions import defs
+from sandbox import World, WorldConfig, build_world
+from tests.pipelines.harness import completed, harness
+
+LEDGER_KINDS = (
+    "entry_arithmetic",
+    "chain_gap",
+    "duplicate_entry",
+    "wallet_balance_mismatch",
+    "fx_missing_leg",
+    "fx_amount_mismatch",
+    "fx_rate_deviation",
+)
+WORLD = WorldConfig(
+    seed=11,
+    customers=3,
+    days=4,
+    entries_per_day=120,
+    anomalies={
+        "entry_arithmetic": 2,
+        "chain_gap": 2,
+        "duplicate_entry": 2,
+        "wallet_balance_mismatch": 2,
+        "fx_missing_leg": 2,
+        "fx_amount_mismatch": 2,
+        "fx_rate_deviation": 2,
+    },
+)
+BREAK_COLUMNS = (
+    "check_name, account_id, entity_id, status, severity, transaction_id, "
+    "related_transaction_id, currency, expected, actual, difference, source_file"
+)
+
+
+def awkward_cases(world: World) -> tuple[int, int]:
+    """Same-second bursts (3+ rows of one wallet in one second) and midnight-straddling
+    exchanges in the world, so the test is known to cover them."""
+    bursts = straddles = 0
+    for c in world.customers:
+        for w in c.wallets.values():
+            per_second = Counter(e.transaction_time for e in w.entries)
+            bursts += sum(1 for n in per_second.values() if n >= 3)
+        for legs in c.exchanges.values():
+            days = {e.transaction_time // 86_400 for e in legs}
+            straddles += len(days) > 1
+    return bursts, straddles
+
+
+def by_identity(rows: list[dict[str, Any]]) -> dict[tuple[str, str, str], dict[str, Any]]:
+    return {(r["check_name"], str(r["account_id"]), r["entity_id"]): r for r in rows}
+
+
+def test_breaks_are_exactly_the_planted_ledger_and_fx_anomalies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = build_world(WORLD)
+    bursts, straddles = awkward_cases(world)
+    assert bursts > 0 and straddles > 0
+    manifest = world.manifest()["anomalies"]
+    with harness(world, tmp_path, monkeypatch) as h:
+        result = h.run(WORLD.start_date, WORLD.start_date + timedelta(days=WORLD.days - 1))
+        assert completed(result)
+        cursor_rows = h.query(f"select {BREAK_COLUMNS} from fct_breaks")
+    names = [c.strip() for c in BREAK_COLUMNS.split(",")]
+    found = by_identity([dict(zip(names, r, strict=True)) for r in cursor_rows])
+    planted = {(a["check_name"], str(a["customer_id"]), a["entity_id"]): a for a in manifest}
+    assert {k[0] for k in planted} == set(LEDGER_KINDS)
+    assert set(found) == set(planted)
+
+    for key, truth in planted.items():
+        brk = found[key]
+        assert brk["status"] == "open"
+        expected_severity = "warn" if key[0] == "fx_rate_deviation" else "error"
+        assert brk["severity"] == expected_severity
+        assert "lake/provider=openapi/" in brk["source_file"]
+        if key[0] in ("chain_gap", "entry_arithmetic", "wallet_balance_mismatch"):
+            for field in ("expected", "actual", "difference"):
+                assert brk[field] == Decimal(truth[field]), (key, field)
+        if key[0] == "fx_amount_mismatch":
+            assert brk["actual"] == Decimal(truth["actual"])
+        if key[0] == "chain_gap":
+            assert [brk["related_transaction_id"], brk["transaction_id"]] == truth[
+                "transaction_ids"
+            ]
+        if key[0] in ("fx_rate_deviation", "fx_missing_leg"):
+            assert brk["currency"] == truth["currency"]
+
+
+def test_checks_fail_in_dagster_with_open_breaks_and_pass_without(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg = WorldConfig(seed=5, customers=1, days=2, anomalies={"chain_gap": 1})
+    world = build_world(cfg)
+    with harness(world, tmp_path, monkeypatch) as h:
+        result = h.run(cfg.start_date, cfg.start_date + timedelta(days=1))
+    evaluations = {
+        e.asset_check_key.asset_key.to_user_string(): e
+        for e in result.get_asset_check_evaluations()
+    }
+    assert set(evaluations) == set(breaks.CHECK_NAMES)
+    assert not evaluations["chain_gap"].passed
+    assert evaluations["chain_gap"].metadata["open_breaks"].value == 1
+    assert "chain_gap" not in {k for k, e in evaluations.items() if e.passed}
+    assert all(e.passed for k, e in evaluations.items() if k != "chain_gap")
+    assert completed(result) and not result.success
+
+
+MONEY_TYPES = re.compile(r"\b(double|float[48]?|real)\b|::\s*(double|float|real)", re.IGNORECASE)
+
+
+def test_no_model_goes_through_floating_point(tmp_path: Path) -> None:
+    for path in SQL_DIR.rglob("*.sql"):
+        code = "\n".join(line.split("--")[0] for line in path.read_text().splitlines())
+        assert not MONEY_TYPES.search(code), f"{path} mentions a floating-point type"
+    from tests.assets.ledger import Ledger, load_fixture
+
+    ledger = Ledger(tmp_path)
+    for run in load_fixture("rate_80_bps_off_reference")["runs"]:
+        ledger.deliver(run)
+    tables = [*breaks.MODELS, breaks.BREAKS]
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
+        columns = con.execute(
+            "select table_name, column_name, data_type from duckdb_columns() "
+            "where list_contains(?, table_name)",
+            [tables],
+        ).fetchall()
+    assert {t for t, _, _ in columns} == set(tables)
+    floating = [(t, c, d) for t, c, d in columns if d in ("DOUBLE", "FLOAT", "REAL")]
+    assert not floating
+    money = {(t, c): d for t, c, d in columns if c in ("expected", "actual", "difference")}
+    assert money and all(d.startswith("DECIMAL") for d in money.values())
+
+
+def test_every_check_is_a_blocking_asset_check_on_its_recon_asset() -> None:
+    specs = {
+        (spec.asset_key.to_user_string(), spec.name): spec
+        for assets_def in defs.assets or []
+        if isinstance(assets_def, dg.AssetsDefinition)
+        for spec in assets_def.check_specs
+    }
+    for check in breaks.CHECKS:
+        spec = specs[(check.name, "no_open_breaks")]
+        assert spec.blocking, check.name
+    job = defs.resolve_job_def("recon")
+    assert {dg.AssetKey(c.name) for c in breaks.CHECKS} <= set(
+        job.asset_layer.asset_graph.get_all_asset_keys()
+    )
