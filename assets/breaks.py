@@ -73,12 +73,34 @@ CHECKS: tuple[Check, ...] = (
         "applied rate within the tolerance (bps) of the nearest reference rate snapshot",
         "rate",
     ),
+    Check(
+        "order_debit_missing",
+        "error",
+        "order",
+        "a successful card order has its wallet entry (record_id = order_id)",
+    ),
+    Check(
+        "order_debit_mismatch",
+        "error",
+        "order",
+        "that entry moves the order's total_amount; failed orders move nothing",
+    ),
+    Check(
+        "card_balance_mismatch",
+        "error",
+        "card",
+        "card balance = orders' principal + trade effects - closure refunds; "
+        "limit = orders' principal",
+    ),
 )
 CHECK_NAMES = tuple(c.name for c in CHECKS)
 
 # Built in this order: helpers first, then every check, then the union and the history.
-MODELS: tuple[str, ...] = ("int_exchanges__paired", *CHECK_NAMES, "int_breaks__found")
+HELPERS = ("int_exchanges__paired", "int_orders__debits", "int_cards__movements")
+MODELS: tuple[str, ...] = (*HELPERS, *CHECK_NAMES, "int_breaks__found")
 BREAKS = "fct_breaks"
+# Marts built from the same staged data after the breaks, for analysts.
+MARTS: tuple[str, ...] = ("fct_card_activity",)
 STATUSES = ("open", "pending", "resolved")
 
 
@@ -180,6 +202,8 @@ def reconcile(
         )
         row = con.execute(f"select count(*) from {BREAKS}").fetchone()
         counts[BREAKS] = int(row[0]) if row else 0
+        for mart in MARTS:
+            counts[mart] = duck.build_model(con, mart)
         con.commit()
     except Exception:
         con.rollback()

@@ -32,13 +32,22 @@ WINDOW_ENTITIES = ("transactions", "card_trades", "orders")
 SNAPSHOT_ENTITIES = ("wallets", "cards", "exchange_rates")
 WINDOW_COLUMNS = {"_window_start": pa.timestamp("s"), "_window_end": pa.timestamp("s")}
 SNAPSHOT_COLUMNS = {"_snapshot_at": pa.timestamp("s")}
-# A wallet snapshot says how far the loaded chain is known complete (see land_wallets).
+# A wallet or card snapshot is read between two reads of the rows that move its balance
+# (its "tails"), and says how far those rows are known complete (see land_bracketed).
 CHAIN_COLUMNS = {"_tail_from": pa.timestamp("s"), "_chain_through": pa.timestamp("s")}
-TAIL_ENTITY = "transactions_tail"
+TAILS: dict[str, tuple[str, ...]] = {
+    "wallets": ("transactions",),
+    "cards": ("orders", "card_trades"),
+}
+TAIL_TIME = {"transactions": "transaction_time", "orders": "create_at", "card_trades": "trade_time"}
+
+
+def tail_entity(entity: str) -> str:
+    return f"{entity}_tail"
 
 
 def snapshot_columns(entity: str) -> dict[str, pa.DataType]:
-    return SNAPSHOT_COLUMNS | (CHAIN_COLUMNS if entity == "wallets" else {})
+    return SNAPSHOT_COLUMNS | (CHAIN_COLUMNS if entity in TAILS else {})
 
 
 FETCHED = {"_fetched_at": pa.timestamp("s")}
@@ -118,11 +127,11 @@ def land_window(
     return Landed(len(rows), len(quarantined), refetched, 1)
 
 
-def newest_window_end(data_dir: Path) -> datetime | None:
-    """End of the newest ledger day window landed so far (where a ledger tail starts)."""
+def newest_window_end(data_dir: Path, entity: str) -> datetime | None:
+    """End of the newest day window of an entity landed so far (where its tail starts)."""
     days = [
         date.fromisoformat(p.parent.name[5:])
-        for p in lake.entity_dir(data_dir, PROVIDER, "transactions").glob("date=*/data.parquet")
+        for p in lake.entity_dir(data_dir, PROVIDER, entity).glob("date=*/data.parquet")
     ]
     if not days:
         return None
@@ -130,33 +139,46 @@ def newest_window_end(data_dir: Path) -> datetime | None:
     return datetime(last.year, last.month, last.day)
 
 
-def land_wallets(
-    client: OpenApiClient, customers: list[Credentials], data_dir: Path, taken_at: datetime
-) -> Landed:
-    """Wallet balances, with the ledger tail since the newest landed window read around them.
+def tail_start(data_dir: Path, entities: tuple[str, ...]) -> datetime | None:
+    """Where the tails start: after the newest window that every tail entity has landed."""
+    ends = [newest_window_end(data_dir, e) for e in entities]
+    return None if any(end is None for end in ends) else min(e for e in ends if e)
 
-    The tail lands beside the snapshot (entity `transactions_tail`) and is loaded with the
-    ledger, so the chain reaches the moment the balances were read. Each wallet row carries
-    `_chain_through`: the balance equals the chain up to that time. It is null when the
-    ledger moved during the read or no window has landed: the tie-out then stays silent.
+
+def land_bracketed(
+    client: OpenApiClient,
+    customers: list[Credentials],
+    entity: str,
+    data_dir: Path,
+    taken_at: datetime,
+) -> Landed:
+    """A wallet or card snapshot, with its tails (the rows since the newest landed windows
+    that move its balances) read before and after it.
+
+    Each tail lands beside the snapshot (entity `<tail>_tail`) and is loaded like a window,
+    so the loaded rows reach the moment the balances were read. Each snapshot row carries
+    `_chain_through`: the balances equal the loaded rows up to that time. It is null when
+    the rows moved during the read or no window has landed: the tie-out then stays silent.
     """
-    tail_from = newest_window_end(data_dir)
+    tails = TAILS[entity]
+    tail_from = tail_start(data_dir, tails)
     start = tail_from.strftime(DATETIME_FORMAT) if tail_from else None
-    wallets: list[dict[str, Any]] = []
-    tail: list[dict[str, Any]] = []
+    snapshot: list[dict[str, Any]] = []
+    tail_rows: dict[str, list[dict[str, Any]]] = {t: [] for t in tails}
     quarantined: list[dict[str, Any]] = []
+    window = {"_window_start": tail_from, "_window_end": taken_at, "_fetched_at": taken_at}
     for creds in customers:
-        read = client.wallets_with_tail(creds, start)
-        tail_rows = convert_rows(
-            "transactions",
-            creds.customer_id,
-            read.tail,
-            {"_window_start": tail_from, "_window_end": taken_at, "_fetched_at": taken_at},
-        )
-        complete = read.consistent and not tail_rows.quarantined
+        read = client.read_bracketed(creds, entity, tails, start)
+        complete = read.consistent
+        times: list[datetime] = []
+        for t, raw in read.tails.items():
+            converted = convert_rows(t, creds.customer_id, raw, window)
+            complete = complete and not converted.quarantined
+            tail_rows[t] += converted.rows
+            quarantined += converted.quarantined
+            times += [r[TAIL_TIME[t]] for r in converted.rows]
         through = None
         if complete and tail_from is not None:
-            times = [r["transaction_time"] for r in tail_rows.rows]
             through = max(times) if times else tail_from - timedelta(seconds=1)
         extra = {
             "_snapshot_at": taken_at,
@@ -164,18 +186,19 @@ def land_wallets(
             "_tail_from": tail_from if complete else None,
             "_chain_through": through,
         }
-        converted = convert_rows("wallets", creds.customer_id, read.wallets, extra)
-        wallets += converted.rows
-        tail += tail_rows.rows
-        quarantined += converted.quarantined + tail_rows.quarantined
-    path = lake.snapshot_path(data_dir, PROVIDER, "wallets", taken_at)
+        converted = convert_rows(entity, creds.customer_id, read.rows, extra)
+        snapshot += converted.rows
+        quarantined += converted.quarantined
     if tail_from is not None:
-        tail_schema = SCHEMAS["transactions"].arrow_schema(WINDOW_COLUMNS | FETCHED)
-        tail_path = lake.snapshot_path(data_dir, PROVIDER, TAIL_ENTITY, taken_at)
-        lake.write_atomic(pa.Table.from_pylist(tail, schema=tail_schema), tail_path)
-    schema = SCHEMAS["wallets"].arrow_schema(snapshot_columns("wallets") | FETCHED)
-    _write_snapshot(path, pa.Table.from_pylist(wallets, schema=schema), quarantined, taken_at)
-    return Landed(len(wallets) + len(tail), len(quarantined), 0, 1)
+        for t, rows in tail_rows.items():
+            schema = SCHEMAS[t].arrow_schema(WINDOW_COLUMNS | FETCHED)
+            path = lake.snapshot_path(data_dir, PROVIDER, tail_entity(t), taken_at)
+            lake.write_atomic(pa.Table.from_pylist(rows, schema=schema), path)
+    path = lake.snapshot_path(data_dir, PROVIDER, entity, taken_at)
+    schema = SCHEMAS[entity].arrow_schema(snapshot_columns(entity) | FETCHED)
+    _write_snapshot(path, pa.Table.from_pylist(snapshot, schema=schema), quarantined, taken_at)
+    tail_count = sum(len(rows) for rows in tail_rows.values())
+    return Landed(len(snapshot) + tail_count, len(quarantined), 0, 1)
 
 
 def _write_snapshot(
@@ -195,8 +218,8 @@ def land_snapshot(
     taken_at: datetime,
 ) -> Landed:
     """The provider's current state of a snapshot entity, for every customer, as one file."""
-    if entity == "wallets":
-        return land_wallets(client, customers, data_dir, taken_at)
+    if entity in TAILS:
+        return land_bracketed(client, customers, entity, data_dir, taken_at)
     rows: list[dict[str, Any]] = []
     quarantined: list[dict[str, Any]] = []
     extra = {"_snapshot_at": taken_at, "_fetched_at": taken_at}
@@ -258,8 +281,8 @@ def _window_asset(entity: str) -> dg.AssetsDefinition:
 
 
 def _snapshot_asset(entity: str) -> dg.AssetsDefinition:
-    # The wallet snapshot reads the ledger tail after the newest landed window.
-    deps = [f"lake_{PROVIDER}__transactions"] if entity == "wallets" else []
+    # Wallet and card snapshots read their tails after the newest landed windows.
+    deps = [f"lake_{PROVIDER}__{t}" for t in TAILS.get(entity, ())]
 
     @dg.asset(
         name=f"lake_{PROVIDER}__{entity}",

@@ -47,6 +47,16 @@ def _specs() -> list[dg.AssetSpec]:
             description=_description(breaks.BREAKS),
         )
     )
+    specs += [
+        dg.AssetSpec(
+            mart,
+            group_name="marts",
+            deps=[dg.AssetKey(m) for m in breaks.HELPERS],
+            kinds={"duckdb", "sql"},
+            description=_description(mart),
+        )
+        for mart in breaks.MARTS
+    ]
     return specs
 
 

@@ -18,11 +18,12 @@ from assets import duck, lake
 from assets.landing import (
     FETCHED,
     SNAPSHOT_ENTITIES,
-    TAIL_ENTITY,
+    TAILS,
     WINDOW_COLUMNS,
     WINDOW_ENTITIES,
     report,
     snapshot_columns,
+    tail_entity,
 )
 from assets.partitions import DAILY, PROVIDER
 from assets.resources import WarehouseResource
@@ -102,8 +103,8 @@ def load_new_snapshots(con: duckdb.DuckDBPyConnection, data_dir: Path, entity: s
             q_path = path.with_name(path.stem + ".quarantine.parquet")
             if q_path.exists():
                 duck.insert_parquet(con, "quarantine", q_path)
-            if entity == "wallets":
-                loaded += load_tail(con, data_dir, path)
+            for tail in TAILS.get(entity, ()):
+                loaded += load_tail(con, data_dir, tail, path)
             con.commit()
         except Exception:
             con.rollback()
@@ -111,14 +112,13 @@ def load_new_snapshots(con: duckdb.DuckDBPyConnection, data_dir: Path, entity: s
     return loaded
 
 
-def load_tail(con: duckdb.DuckDBPyConnection, data_dir: Path, snapshot: Path) -> int:
-    """The ledger rows read with a wallet snapshot join the ledger, by key like any window."""
-    tail = lake.entity_dir(data_dir, PROVIDER, TAIL_ENTITY) / snapshot.parent.name / snapshot.name
+def load_tail(con: duckdb.DuckDBPyConnection, data_dir: Path, entity: str, snapshot: Path) -> int:
+    """The rows read with a snapshot join their entity's table, by key like any window."""
+    folder = lake.entity_dir(data_dir, PROVIDER, tail_entity(entity)) / snapshot.parent.name
+    tail = folder / snapshot.name
     if not tail.exists():
         return 0
-    return duck.upsert_parquet(
-        con, raw_table("transactions"), tail, SCHEMAS["transactions"].key, HISTORY
-    )
+    return duck.upsert_parquet(con, raw_table(entity), tail, SCHEMAS[entity].key, _history(entity))
 
 
 def _history(entity: str) -> str | None:
@@ -163,9 +163,8 @@ def _window_load(entity: str) -> dg.AssetsDefinition:
 
 
 def _snapshot_load(entity: str) -> dg.AssetsDefinition:
-    deps = [f"lake_{PROVIDER}__{entity}"]
-    if entity == "wallets":  # its ledger tail is loaded after the day windows
-        deps.append(raw_table("transactions"))
+    # Tails are loaded after the day windows of their entities.
+    deps = [f"lake_{PROVIDER}__{entity}", *(raw_table(t) for t in TAILS.get(entity, ()))]
 
     @dg.asset(
         name=raw_table(entity),

@@ -10,7 +10,7 @@ from pipelines.schedules import build_nightly_schedule
 
 ingest_job = dg.define_asset_job(
     "recon",
-    selection=dg.AssetSelection.groups("landing", "warehouse", "staging", "recon"),
+    selection=dg.AssetSelection.groups("landing", "warehouse", "staging", "recon", "marts"),
     description="Fetch, land, load, stage and reconcile every provider for a range of days.",
 )
 

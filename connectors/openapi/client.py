@@ -63,16 +63,16 @@ class Fetched:
 
 
 @dataclass
-class WalletSnapshot:
-    """The wallet list with the ledger rows booked since `tail_from`, read around it.
+class Bracketed:
+    """A snapshot list with the rows booked since `tail_from`, read around it.
 
-    `consistent` is true when two reads of the ledger tail, one before and one after the
-    wallet list, returned the same rows: then the balances describe exactly the chain made of
-    the loaded windows plus this tail, and the wallet tie-out may compare them.
+    `consistent` is true when two reads of every tail, one before and one after the
+    snapshot, returned the same rows: then the snapshot's balances describe exactly what the
+    loaded windows plus these tails contain, and a tie-out may compare them.
     """
 
-    wallets: list[dict[str, Any]]
-    tail: list[dict[str, Any]]
+    rows: list[dict[str, Any]]
+    tails: dict[str, list[dict[str, Any]]]
     consistent: bool
     attempts: int
 
@@ -136,24 +136,36 @@ class OpenApiClient:
             raise ValueError(f"{entity} has no time filter")
         return self.fetch_all(creds, entity, start_time=start, end_time=end)
 
-    def wallets_with_tail(self, creds: Credentials, tail_from: str | None) -> WalletSnapshot:
-        """Wallets bracketed by two reads of the ledger since `tail_from` (see WalletSnapshot).
+    def read_bracketed(
+        self, creds: Credentials, entity: str, tails: Sequence[str], tail_from: str | None
+    ) -> Bracketed:
+        """A snapshot entity bracketed by two reads of each tail entity since `tail_from`.
 
-        Without `tail_from` (no ledger window landed yet) there is no chain to compare with.
+        Without `tail_from` (no window landed yet) there is nothing to compare with.
         """
         if tail_from is None:
-            return WalletSnapshot(self.fetch_all(creds, "wallets").rows, [], False, 1)
+            return Bracketed(self.fetch_all(creds, entity).rows, {}, False, 1)
         attempt = 0
+        after: dict[str, list[dict[str, Any]]] = {}
         for attempt in range(1, self.window_attempts + 1):
-            before = self.fetch_all(creds, "transactions", start_time=tail_from).rows
-            wallets = self.fetch_all(creds, "wallets").rows
-            after = self.fetch_all(creds, "transactions", start_time=tail_from).rows
-            key = self.profile.endpoint("transactions").key_fields
-            if _by_key(before, key) == _by_key(after, key):
-                return WalletSnapshot(wallets, after, True, attempt)
-        # The ledger kept moving while the balances were read: keep the snapshot, but it
-        # cannot be tied to a chain (the tie-out reports nothing rather than a false break).
-        return WalletSnapshot(wallets, after, False, attempt)
+            before = {t: self.fetch_all(creds, t, start_time=tail_from).rows for t in tails}
+            rows = self.fetch_all(creds, entity).rows
+            after = {t: self.fetch_all(creds, t, start_time=tail_from).rows for t in tails}
+            if all(self._same_rows(t, before[t], after[t]) for t in tails):
+                return Bracketed(rows, after, True, attempt)
+        # The data kept moving while the snapshot was read: keep the snapshot, but it cannot
+        # be tied to the loaded rows (the tie-out reports nothing rather than a false break).
+        return Bracketed(rows, after, False, attempt)
+
+    def _same_rows(
+        self, entity: str, first: Sequence[Mapping[str, Any]], second: Sequence[Mapping[str, Any]]
+    ) -> bool:
+        key_fields = self.profile.endpoint(entity).key_fields
+
+        def by_key(rows: Sequence[Mapping[str, Any]]) -> dict[tuple[str, ...], Any]:
+            return {tuple(str(r.get(k)) for k in key_fields): r for r in rows}
+
+        return by_key(first) == by_key(second)
 
     def exchange_rate(self, creds: Credentials, from_ccy: str, to_ccy: str) -> dict[str, Any]:
         data = self._post(
@@ -177,9 +189,3 @@ class OpenApiClient:
 
     def order_detail(self, creds: Credentials, order_id: str) -> dict[str, Any]:
         return dict(self._post(creds, self.profile.order_detail_path, order_id=order_id))
-
-
-def _by_key(
-    rows: Sequence[Mapping[str, Any]], key_fields: Sequence[str]
-) -> dict[tuple[str, ...], Mapping[str, Any]]:
-    return {tuple(str(r.get(k)) for k in key_fields): r for r in rows}

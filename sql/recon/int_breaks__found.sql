@@ -14,6 +14,12 @@ with findings as (
     select * from fx_amount_mismatch
     union all by name
     select * from fx_rate_deviation
+    union all by name
+    select * from order_debit_missing
+    union all by name
+    select * from order_debit_mismatch
+    union all by name
+    select * from card_balance_mismatch
 ),
 
 checks as (

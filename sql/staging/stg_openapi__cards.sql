@@ -28,6 +28,8 @@ renamed as (
         source.end_at as closed_at,
         nullif(source.mark, '') as mark,
         source._snapshot_at as snapshot_at,
+        source._tail_from as tail_from,
+        source._chain_through as chain_complete_through,
         source._source_file
     from source
 ),

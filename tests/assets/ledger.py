@@ -19,7 +19,7 @@ import duckdb
 import pyarrow as pa
 
 from assets import breaks, duck, lake
-from assets.landing import FETCHED, SNAPSHOT_COLUMNS, WINDOW_COLUMNS, snapshot_columns
+from assets.landing import FETCHED, WINDOW_COLUMNS, snapshot_columns
 from assets.partitions import PROVIDER
 from assets.warehouse import STAGING, ensure_raw_tables, load_new_snapshots, load_window
 from connectors.openapi.rows import SCHEMAS, convert_rows
@@ -112,8 +112,7 @@ class Ledger:
             for k, v in lineage.items():
                 lineage[k] = datetime.fromisoformat(v) if v else None
             converted += convert_rows(entity, CUSTOMER, [row], extra | lineage).rows
-        columns = snapshot_columns(entity) if entity == "wallets" else SNAPSHOT_COLUMNS
-        schema = SCHEMAS[entity].arrow_schema(columns | FETCHED)
+        schema = SCHEMAS[entity].arrow_schema(snapshot_columns(entity) | FETCHED)
         path = lake.snapshot_path(self.data_dir, PROVIDER, entity, taken_at)
         lake.write_atomic(pa.Table.from_pylist(converted, schema=schema), path)
 

@@ -43,6 +43,14 @@ WORLD = WorldConfig(
         "fx_rate_deviation": 2,
     },
 )
+CARD_KINDS = ("order_debit_missing", "order_debit_mismatch", "card_balance_mismatch")
+CARD_WORLD = WorldConfig(
+    seed=13,
+    customers=3,
+    days=4,
+    entries_per_day=120,
+    anomalies={"order_debit_missing": 2, "order_debit_mismatch": 2, "card_balance_mismatch": 4},
+)
 BREAK_COLUMNS = (
     "check_name, account_id, entity_id, status, severity, transaction_id, "
     "related_transaction_id, currency, expected, actual, difference, source_file"
@@ -67,19 +75,33 @@ def by_identity(rows: list[dict[str, Any]]) -> dict[tuple[str, str, str], dict[s
     return {(r["check_name"], str(r["account_id"]), r["entity_id"]): r for r in rows}
 
 
+def reconcile_world(
+    cfg: WorldConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[World, dict[tuple[str, str, str], dict[str, Any]], list[tuple[Any, ...]]]:
+    """Run the pipeline over the whole world; its breaks by identity, and the card activity."""
+    world = build_world(cfg)
+    with harness(world, tmp_path, monkeypatch) as h:
+        result = h.run(cfg.start_date, cfg.start_date + timedelta(days=cfg.days - 1))
+        assert completed(result)
+        rows = h.query(f"select {BREAK_COLUMNS} from fct_breaks")
+        activity = h.query(
+            "select account_id, card_id, closing_balance from fct_card_activity "
+            "qualify activity_date = max(activity_date) over (partition by account_id, card_id)"
+        )
+    names = [c.strip() for c in BREAK_COLUMNS.split(",")]
+    found = [dict(zip(names, r, strict=True)) for r in rows]
+    identities = by_identity(found)
+    assert len(identities) == len(found), "one break per planted entity"
+    return world, identities, activity
+
+
 def test_breaks_are_exactly_the_planted_ledger_and_fx_anomalies(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    world = build_world(WORLD)
+    world, found, _ = reconcile_world(WORLD, tmp_path, monkeypatch)
     bursts, straddles = awkward_cases(world)
     assert bursts > 0 and straddles > 0
     manifest = world.manifest()["anomalies"]
-    with harness(world, tmp_path, monkeypatch) as h:
-        result = h.run(WORLD.start_date, WORLD.start_date + timedelta(days=WORLD.days - 1))
-        assert completed(result)
-        cursor_rows = h.query(f"select {BREAK_COLUMNS} from fct_breaks")
-    names = [c.strip() for c in BREAK_COLUMNS.split(",")]
-    found = by_identity([dict(zip(names, r, strict=True)) for r in cursor_rows])
     planted = {(a["check_name"], str(a["customer_id"]), a["entity_id"]): a for a in manifest}
     assert {k[0] for k in planted} == set(LEDGER_KINDS)
     assert set(found) == set(planted)
@@ -101,6 +123,41 @@ def test_breaks_are_exactly_the_planted_ledger_and_fx_anomalies(
             ]
         if key[0] in ("fx_rate_deviation", "fx_missing_leg"):
             assert brk["currency"] == truth["currency"]
+
+
+def test_breaks_are_exactly_the_planted_card_and_order_anomalies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world, found, _ = reconcile_world(CARD_WORLD, tmp_path, monkeypatch)
+    manifest = world.manifest()["anomalies"]
+    planted = {(a["check_name"], str(a["customer_id"]), a["entity_id"]): a for a in manifest}
+    assert {k[0] for k in planted} == set(CARD_KINDS)
+    assert set(found) == set(planted)
+    for key, truth in planted.items():
+        brk = found[key]
+        assert brk["status"] == "open" and brk["severity"] == "error"
+        for field in ("expected", "actual", "difference"):
+            want = truth[field]
+            assert brk[field] == (None if want is None else Decimal(want)), (key, field)
+
+
+def test_card_activity_closes_at_the_reported_card_balance(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg = WorldConfig(seed=17, customers=2, days=3, entries_per_day=100)
+    world, found, activity = reconcile_world(cfg, tmp_path, monkeypatch)
+    assert not found
+    reported = {
+        (str(c.customer_id), k.card_id): Decimal(world.card_state(k)[0]) / 100
+        for c in world.customers
+        for k in world.cards(c)
+    }
+    closing = {(a, k): b for a, k, b in activity}
+    moved = {key for key in reported if key in closing}
+    assert len(moved) > 10
+    # Every card with a movement has a last day, and it closes at the provider's balance.
+    assert {k: closing[k] for k in moved} == {k: reported[k] for k in moved}
+    assert set(closing) == moved
 
 
 def test_checks_fail_in_dagster_with_open_breaks_and_pass_without(
