@@ -71,7 +71,8 @@ def upsert_parquet(
     )
     if history is not None:
         con.execute(
-            f"insert into {history} by name select o.*, now()::timestamp as _replaced_at "
+            f"insert into {history} by name "
+            f"select o.*, (now() at time zone 'UTC') as _replaced_at "
             f"from {table} o semi join _changed n on {on}"
         )
     con.execute(f"insert or replace into {table} by name select * from _changed")

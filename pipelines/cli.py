@@ -103,7 +103,13 @@ def _read_only() -> duckdb.DuckDBPyConnection:
     path = _data_dir() / "warehouse.duckdb"
     if not path.exists():
         raise ValueError(f"no warehouse at {path}: run `recon run` or `recon demo` first")
-    return duckdb.connect(str(path), read_only=True)
+    try:
+        return duckdb.connect(str(path), read_only=True)
+    except duckdb.IOException as exc:
+        raise ValueError(
+            f"cannot open {path} while a run is writing it; try again when the run ends "
+            f"({str(exc).splitlines()[0]})"
+        ) from None
 
 
 def print_row_counts() -> None:

@@ -74,7 +74,7 @@ final as (
         card_id || ':' || field as break_key,
         _source_file as source_file,
         tail_from as window_start,
-        chain_complete_through as window_end
+        snapshot_at as window_end
     from fields
     where actual <> expected
 )

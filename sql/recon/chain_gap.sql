@@ -20,15 +20,16 @@ balance_events as (
 ),
 
 forward as (
-    -- In time order, with supplies first among equal times: a demand that finds no earlier
-    -- (or same-time) unused supply of its balance has no predecessor.
+    -- In time order, with supplies first among entries of the same second: a demand that
+    -- finds no earlier (or same-second) unused supply of its balance has no predecessor.
+    -- create_at does not order entries of one second: it may lag the booking order.
     select
         *,
         sum(case is_demand when 1 then 1 else -1 end) over w_forward as open_demands
     from balance_events
     window w_forward as (
         partition by provider, account_id, currency, balance
-        order by transaction_time, created_at, is_demand, transaction_id, in_out_type
+        order by transaction_time, is_demand, transaction_id, in_out_type
         rows between unbounded preceding and current row
     )
 ),
@@ -38,7 +39,7 @@ forward_marked as (
         *,
         coalesce(max(open_demands) over (
             partition by provider, account_id, currency, balance
-            order by transaction_time, created_at, is_demand, transaction_id, in_out_type
+            order by transaction_time, is_demand, transaction_id, in_out_type
             rows between unbounded preceding and 1 preceding
         ), 0) as open_demands_before
     from forward
@@ -53,8 +54,7 @@ backward as (
     window w_backward as (
         partition by provider, account_id, currency, balance
         order by
-            transaction_time desc, created_at desc, is_demand desc,
-            transaction_id desc, in_out_type desc
+            transaction_time desc, is_demand desc, transaction_id desc, in_out_type desc
         rows between unbounded preceding and current row
     )
 ),
@@ -65,8 +65,7 @@ backward_marked as (
         coalesce(max(open_supplies) over (
             partition by provider, account_id, currency, balance
             order by
-                transaction_time desc, created_at desc, is_demand desc,
-                transaction_id desc, in_out_type desc
+                transaction_time desc, is_demand desc, transaction_id desc, in_out_type desc
             rows between unbounded preceding and 1 preceding
         ), 0) as open_supplies_before
     from backward

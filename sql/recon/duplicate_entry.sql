@@ -54,7 +54,7 @@ first_conflict as (
         old.amount as old_amount,
         old.before_balance as old_before_balance,
         old.after_balance as old_after_balance,
-        old._source_file as old_source_file
+        old._fetched_at as old_fetched_at
     from entries as current_row
     inner join versions as old
         on current_row.customer_id = old.customer_id
@@ -82,14 +82,15 @@ conflicting as (
         cast(amount as decimal(38, 8)) as actual,
         cast(amount - old_amount as decimal(38, 8)) as difference,
         format(
-            'Entry {} was delivered again with different content: amount {} (was {}), '
-            || 'balances {} -> {} (were {} -> {}).',
+            'Entry {} was delivered again with different content: amount {} (was {} when '
+            || 'first fetched at {}), balances {} -> {} (were {} -> {}).',
             transaction_id, amount::varchar, old_amount::varchar,
+            strftime(old_fetched_at, '%Y-%m-%d %H:%M:%S'),
             before_balance::varchar, after_balance::varchar,
             old_before_balance::varchar, old_after_balance::varchar
         ) as detail,
         transaction_id || ':' || in_out_type || ':' || currency || ':redelivered' as break_key,
-        old_source_file || ' then ' || _source_file as source_file,
+        _source_file as source_file,
         _window_start as window_start,
         _window_end as window_end
     from first_conflict

@@ -36,10 +36,13 @@ deviation as (
     select
         nearest_reference.*,
         coalesce(by_currency.value, by_default.value) as tolerance_bps,
-        -- Basis points to two places by integer division: DECIMAL / DECIMAL would leave DECIMAL.
-        cast(
-            cast((applied_rate - reference_rate) * 100000000 as hugeint) * 1000000
-            // cast(reference_rate * 100000000 as hugeint)
+        -- Basis points to two places, rounded half up by integer arithmetic: DuckDB's
+        -- DECIMAL / DECIMAL returns binary floating point.
+        sign(applied_rate - reference_rate) * cast(
+            (
+                abs(cast((applied_rate - reference_rate) * 100000000 as hugeint)) * 2000000
+                + cast(reference_rate * 100000000 as hugeint)
+            ) // (2 * cast(reference_rate * 100000000 as hugeint))
             as decimal(38, 2)
         ) * 0.01 as deviation_bps
     from nearest_reference
@@ -65,8 +68,8 @@ final as (
         cast(applied_rate as decimal(38, 8)) as actual,
         cast(applied_rate - reference_rate as decimal(38, 8)) as difference,
         format(
-            'Exchange {} applied {} {}/{}, {} bps from the reference rate {} taken at {}.',
-            transaction_id, applied_rate::varchar, buy_currency, sell_currency,
+            'Exchange {} applied 1 {} = {} {}, {} bps from the reference rate {} taken at {}.',
+            transaction_id, sell_currency, applied_rate::varchar, buy_currency,
             deviation_bps::varchar, reference_rate::varchar,
             strftime(reference_at, '%Y-%m-%d %H:%M:%S')
         ) as detail,

@@ -47,7 +47,7 @@ last_second as (
     from chain_as_of
     qualify rank() over (
         partition by provider, account_id, currency
-        order by transaction_time desc, created_at desc
+        order by transaction_time desc
     ) = 1
 ),
 
@@ -97,7 +97,7 @@ final as (
         comparable.currency as break_key,
         comparable._source_file as source_file,
         comparable.tail_from as window_start,
-        comparable.chain_complete_through as window_end
+        comparable.snapshot_at as window_end
     from comparable
     inner join chain_end
         on comparable.provider = chain_end.provider

@@ -191,7 +191,7 @@ def test_no_model_goes_through_floating_point(tmp_path: Path) -> None:
     ledger = Ledger(tmp_path)
     for run in load_fixture("rate_80_bps_off_reference")["runs"]:
         ledger.deliver(run)
-    tables = [*breaks.MODELS, breaks.BREAKS]
+    tables = [*breaks.MODELS, breaks.BREAKS, *breaks.MARTS]
     with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
         columns = con.execute(
             "select table_name, column_name, data_type from duckdb_columns() "
