@@ -73,7 +73,9 @@ def run_days(first: date, last: date, fail_on_breaks: bool = False) -> int:
         instance=instance,
         tags=range_tags(first, last),
         raise_on_error=False,
-        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        # Progress and errors are printed by recon itself (below and via the `recon` logger);
+        # Dagster's console would repeat each failed blocking check as an ERROR trace.
+        run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
     )
     failed = False
     for event in result.all_events:

@@ -31,6 +31,8 @@ def test_recon_demo_prints_row_counts(tmp_path: Path) -> None:
     assert "transactions 2026-11-09 (1/7)" in done.stderr  # progress on the terminal
     assert (tmp_path / "demo" / "warehouse.duckdb").exists()
     assert re.search(r"chain_gap\s+openapi\s+error\s+2\s", done.stdout)
+    assert re.search(r"card_balance_mismatch\s+openapi\s+error\s+2\s", done.stdout)
+    assert "Traceback" not in done.stderr and "STEP_FAILURE" not in done.stderr
     assert "14 anomalies (docs/sandbox.md): 14 found as breaks, 0 breaks it did not plant" in (
         done.stdout
     )
