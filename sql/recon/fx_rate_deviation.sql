@@ -43,7 +43,7 @@ deviation as (
                 abs(cast((applied_rate - reference_rate) * 100000000 as hugeint)) * 2000000
                 + cast(reference_rate * 100000000 as hugeint)
             ) // (2 * cast(reference_rate * 100000000 as hugeint))
-            as decimal(38, 2)
+            as decimal(36, 0)
         ) * 0.01 as deviation_bps
     from nearest_reference
     left join settings as by_currency
