@@ -96,6 +96,12 @@ conflicting as (
     from first_conflict
 ),
 
+findings as (
+    select * from rebooked
+    union all by name
+    select * from conflicting
+),
+
 final as (
     select
         'duplicate_entry' as check_name,
@@ -115,27 +121,7 @@ final as (
         source_file,
         window_start,
         window_end
-    from rebooked
-    union all by name
-    select
-        'duplicate_entry' as check_name,
-        provider,
-        account_id,
-        'entry' as entity_type,
-        transaction_id as entity_id,
-        transaction_id,
-        related_transaction_id,
-        currency,
-        expected,
-        actual,
-        difference,
-        detail,
-        false as is_pending,
-        break_key,
-        source_file,
-        window_start,
-        window_end
-    from conflicting
+    from findings
 )
 
 select * from final
