@@ -96,7 +96,12 @@ CHECKS: tuple[Check, ...] = (
 CHECK_NAMES = tuple(c.name for c in CHECKS)
 
 # Built in this order: helpers first, then every check, then the union and the history.
-HELPERS = ("int_exchanges__paired", "int_orders__debits", "int_cards__movements")
+HELPERS = (
+    "int_ledger__grace",
+    "int_exchanges__paired",
+    "int_orders__debits",
+    "int_cards__movements",
+)
 MODELS: tuple[str, ...] = (*HELPERS, *CHECK_NAMES, "int_breaks__found")
 BREAKS = "fct_breaks"
 # Marts built from the same staged data after the breaks, for analysts.

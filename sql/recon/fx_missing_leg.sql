@@ -4,23 +4,8 @@ with exchanges as (
     select * from int_exchanges__paired
 ),
 
-entries as (
-    select * from stg_openapi__transactions
-),
-
-settings as (
-    select * from recon_settings
-),
-
-loaded as (
-    -- The span of ledger time loaded so far; a leg may still come from outside it.
-    select min(_window_start) as loaded_from, max(_window_end) as loaded_to from entries
-),
-
 grace as (
-    select to_seconds(cast(value as bigint)) as period
-    from settings
-    where setting = 'grace_seconds' and currency is null
+    select * from int_ledger__grace
 ),
 
 incomplete as (
@@ -30,10 +15,10 @@ incomplete as (
             when exchanges.income_legs = 0 then 'income'
             when exchanges.expense_legs = 0 then 'expense'
         end as missing_side,
-        exchanges.last_leg_at > loaded.loaded_to - grace.period
-        or exchanges.first_leg_at < loaded.loaded_from + grace.period as is_pending
+        -- A leg may still come from just before or just after the loaded span.
+        exchanges.last_leg_at > grace.settled_until
+        or exchanges.first_leg_at < grace.settled_from as is_pending
     from exchanges
-    cross join loaded
     cross join grace
     where not exchanges.is_complete
 ),

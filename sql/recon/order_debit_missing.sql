@@ -4,32 +4,16 @@ with orders as (
     select * from int_orders__debits
 ),
 
-entries as (
-    select * from stg_openapi__transactions
-),
-
-settings as (
-    select * from recon_settings
-),
-
-loaded as (
-    select max(_window_end) as loaded_to from entries
-),
-
 grace as (
-    select to_seconds(cast(value as bigint)) as period
-    from settings
-    where setting = 'grace_seconds' and currency is null
+    select * from int_ledger__grace
 ),
 
 missing as (
     select
         orders.*,
         -- The entry is booked when the order finishes, possibly in the next day's window.
-        coalesce(orders.finished_at, orders.created_at) > loaded.loaded_to - grace.period
-            as is_pending
+        coalesce(orders.finished_at, orders.created_at) > grace.settled_until as is_pending
     from orders
-    cross join loaded
     cross join grace
     where orders.status = 2 and orders.booked_entries = 0
 ),
