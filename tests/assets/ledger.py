@@ -46,8 +46,6 @@ def entry(row: dict[str, Any]) -> dict[str, Any]:
     """A ledger row in the provider's shape; a fixture states only what matters."""
     full = ENTRY_DEFAULTS | {"product_id": row["transaction_id"][:4]} | row
     full.setdefault("create_at", full["transaction_time"])
-    if isinstance(full["attach"], dict):
-        full["attach"] = json.dumps(full["attach"])
     for name in ("amount", "before_balance", "after_balance"):
         full[name] = Decimal(str(full[name]))
     return full
@@ -124,7 +122,8 @@ class Ledger:
 
 
 def load_fixture(name: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((FIXTURES / f"{name}.json").read_text())
+    text = (FIXTURES / f"{name}.json").read_text()
+    data: dict[str, Any] = json.loads(text, parse_float=Decimal)
     return data
 
 
