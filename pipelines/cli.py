@@ -116,13 +116,14 @@ def _read_only() -> duckdb.DuckDBPyConnection:
 
 def print_row_counts() -> None:
     from assets.duck import sql_text
+    from pipelines.tables import render
 
     with _read_only() as con:
         rows = con.execute(sql_text("warehouse_row_counts")).fetchall()
     print(f"\nwarehouse {_data_dir() / 'warehouse.duckdb'}")
-    print(f"  {'provider':<10}{'entity':<34}{'rows':>8}{'quarantined':>13}")
-    for provider, entity, count, quarantined in rows:
-        print(f"  {provider:<10}{entity:<34}{count:>8}{quarantined:>13}")
+    print(
+        render(["provider", "entity", "rows", "quarantined"], rows, right=("rows", "quarantined"))
+    )
 
 
 def print_break_summary() -> int:
