@@ -20,7 +20,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Hashable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
@@ -57,7 +57,15 @@ class BusinessCodes:
 
 
 class ProviderError(Exception):
-    """The provider refused the request in a way retrying cannot fix."""
+    """The provider refused the request in a way retrying cannot fix.
+
+    `code` is the provider's business code when there was one, so a client can act on a
+    specific refusal (Whalet's `TokenInvalid`: fetch a new token once).
+    """
+
+    def __init__(self, message: str, code: object = None) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class RetriesExhausted(Exception):
@@ -136,8 +144,21 @@ class JsonHttpClient:
             headers=dict(headers) if headers is not None else None,
         )
 
-    def post(self, path: str, body: Mapping[str, Any], *, context: str) -> Any:
-        """POST base_url + path with a JSON body; return the envelope's data field."""
+    def post(
+        self,
+        path: str,
+        body: Mapping[str, Any] | Callable[[], Mapping[str, Any]],
+        *,
+        context: str,
+        headers: Callable[[], Mapping[str, str]] | None = None,
+    ) -> Any:
+        """POST base_url + path with a JSON body; return the envelope's data field.
+
+        `body` may be a function, called for every attempt: a signed body carries a
+        timestamp that must be fresh when it is sent, not when the first attempt was made.
+        `headers`, likewise called per attempt, adds request headers (request numbers,
+        tokens); like bodies, they are never logged.
+        """
         if not path.startswith("/"):
             raise ValueError(f"{context}: path must start with '/': {path!r}")
         max_attempts = self._settings.max_attempts
@@ -147,7 +168,11 @@ class JsonHttpClient:
             self.stats["requests"] += 1
             try:
                 # Relative reference so httpx appends it to base_url's path.
-                response = self._client.post(path.lstrip("/"), json=dict(body))
+                payload = body() if callable(body) else body
+                extra = headers() if headers is not None else None
+                response = self._client.post(
+                    path.lstrip("/"), json=dict(payload), headers=extra and dict(extra)
+                )
             except httpx.TimeoutException as exc:
                 outcome: Any = _Transient("timeout", f"timeout ({type(exc).__name__})")
             except httpx.TransportError as exc:
@@ -216,12 +241,14 @@ class JsonHttpClient:
                 )
             return envelope[codes.data_field]
         if not isinstance(code, Hashable):
-            raise ProviderError(f"{context}: unrecognised code {code!r}: {provider_message}")
+            raise ProviderError(f"{context}: unrecognised code {code!r}: {provider_message}", code)
         if code in codes.retryable:
             return _Transient(f"code_{code}", f"retryable code {code}")
         if code in codes.fatal:
-            raise ProviderError(f"{context}: {codes.fatal[code]} (code {code}): {provider_message}")
-        raise ProviderError(f"{context}: unknown code {code!r}: {provider_message}")
+            raise ProviderError(
+                f"{context}: {codes.fatal[code]} (code {code}): {provider_message}", code
+            )
+        raise ProviderError(f"{context}: unknown code {code!r}: {provider_message}", code)
 
     def close(self) -> None:
         self._client.close()
@@ -256,37 +283,3 @@ def _parse_retry_after(value: str | None) -> float | None:
     if not math.isfinite(seconds) or seconds < 0:
         return None
     return seconds
-
-
-@dataclass
-class Page:
-    rows: list[dict[str, Any]]
-    total: int
-
-
-@dataclass
-class PagedResult:
-    rows: list[dict[str, Any]] = field(default_factory=list)
-    totals: list[int] = field(default_factory=list)
-    pages: int = 0
-
-
-def collect_pages(fetch: Callable[[int], Page], page_size: int) -> PagedResult:
-    """The one page loop.
-
-    Pages are 1-based; stop when rows collected >= the latest total, on a short page (fewer
-    than page_size rows), or on an empty page. Every page's total is kept so the caller can
-    notice a window that shifted while it was being read.
-    """
-    if page_size < 1:
-        raise ValueError("page_size must be at least 1")
-    result = PagedResult()
-    page_no = 1
-    while True:
-        page = fetch(page_no)
-        result.pages = page_no
-        result.totals.append(page.total)
-        result.rows.extend(page.rows)
-        if not page.rows or len(page.rows) < page_size or len(result.rows) >= page.total:
-            return result
-        page_no += 1

@@ -3,7 +3,8 @@
 Credentials travel in the body of every request (the provider's design); they never appear in
 messages, logs or anything landed. A list is fetched whole and checked before anyone sees it:
 as many distinct keys as the API's `total`, the same `total` on every page. A window that
-fails the check is fetched again; one that fails every attempt raises `WindowIncomplete`.
+fails the check is fetched again; one that fails every attempt raises
+`connectors.paging.WindowIncomplete`.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from connectors.http import JsonHttpClient, Page, PagedResult, collect_pages
+from connectors.http import JsonHttpClient
 from connectors.openapi.profile import PROFILE, OpenApiProfile
 from connectors.openapi.rows import scrub_card
+from connectors.paging import Page, fetch_whole, same_rows
 
 
 @dataclass(frozen=True)
@@ -44,10 +46,6 @@ class Credentials:
                 )
             out.append(cls(int(parts[0]), int(parts[1]), parts[2]))
         return out
-
-
-class WindowIncomplete(Exception):
-    """A window did not come back whole after every attempt."""
 
 
 @dataclass
@@ -95,7 +93,8 @@ class OpenApiClient:
     def _post(self, creds: Credentials, path: str, **params: Any) -> Any:
         return self.http.post(path, {**creds.body(), **params}, context=creds.label)
 
-    def _pages(self, creds: Credentials, entity: str, filters: Mapping[str, Any]) -> PagedResult:
+    def fetch_all(self, creds: Credentials, entity: str, **filters: Any) -> Fetched:
+        """Every row of a list endpoint for these filters, checked whole (connectors.paging)."""
         endpoint = self.profile.endpoint(entity)
 
         def fetch(page_no: int) -> Page:
@@ -105,30 +104,16 @@ class OpenApiClient:
             rows = data.get(endpoint.list_key) or []
             return Page(rows=list(rows), total=int(data["total"]))
 
-        return collect_pages(fetch, self.page_size)
-
-    def fetch_all(self, creds: Credentials, entity: str, **filters: Any) -> Fetched:
-        """Every row of a list endpoint for these filters, checked whole (see module doc)."""
-        endpoint = self.profile.endpoint(entity)
-        problem = ""
-        for attempt in range(1, self.window_attempts + 1):
-            result = self._pages(creds, entity, filters)
-            keys = {tuple(str(r.get(k)) for k in endpoint.key_fields) for r in result.rows}
-            totals = set(result.totals)
-            if len(totals) == 1 and len(keys) == len(result.rows) == result.totals[0]:
-                rows = result.rows
-                if entity == "cards":
-                    rows = [scrub_card(r) for r in rows]
-                return Fetched(entity, creds.customer_id, rows, result.totals[0], attempt, filters)
-            problem = (
-                f"API reported total {sorted(totals)} but {len(result.rows)} rows arrived "
-                f"with {len(keys)} distinct keys"
-            )
         where = ", ".join(f"{k}={v}" for k, v in filters.items()) or "no filters"
-        raise WindowIncomplete(
-            f"{creds.label}: {entity} ({where}) incomplete after "
-            f"{self.window_attempts} attempts: {problem}"
+        whole = fetch_whole(
+            fetch,
+            self.page_size,
+            endpoint.key_fields,
+            self.window_attempts,
+            f"{creds.label}: {entity} ({where})",
         )
+        rows = [scrub_card(r) for r in whole.rows] if entity == "cards" else whole.rows
+        return Fetched(entity, creds.customer_id, rows, whole.total, whole.attempts, filters)
 
     def window(self, creds: Credentials, entity: str, start: str, end: str) -> Fetched:
         """One time window [start, end) of a windowed entity (transactions, trades, orders)."""
@@ -161,11 +146,7 @@ class OpenApiClient:
         self, entity: str, first: Sequence[Mapping[str, Any]], second: Sequence[Mapping[str, Any]]
     ) -> bool:
         key_fields = self.profile.endpoint(entity).key_fields
-
-        def by_key(rows: Sequence[Mapping[str, Any]]) -> dict[tuple[str, ...], Any]:
-            return {tuple(str(r.get(k)) for k in key_fields): r for r in rows}
-
-        return by_key(first) == by_key(second)
+        return same_rows(first, second, key_fields)
 
     def exchange_rate(self, creds: Credentials, from_ccy: str, to_ccy: str) -> dict[str, Any]:
         data = self._post(

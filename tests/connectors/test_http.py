@@ -16,12 +16,11 @@ from connectors.http import (
     BusinessCodes,
     HttpSettings,
     JsonHttpClient,
-    Page,
     ProviderError,
     RateBudget,
     RetriesExhausted,
-    collect_pages,
 )
+from connectors.paging import Page, collect_pages
 
 KEY = "ae9ae3f5ad284ef4836de18aa3d41c47"
 BODY = {"customerNo": "10001001", "apiKey": KEY, "pageNo": 1}
