@@ -72,3 +72,22 @@ def to_text(value: object, field: str) -> str:
     if isinstance(value, int | Decimal) and not isinstance(value, bool):
         return str(value)
     raise ValueRefused(f"{field}: expected text, got {value!r}")
+
+
+# ISO 4217 minor-unit exponents that differ from 2; every other currency has 2.
+_EXPONENTS = {
+    "BHD": 3, "BIF": 0, "CLP": 0, "IQD": 3, "ISK": 0, "JOD": 3, "JPY": 0, "KMF": 0,
+    "KRW": 0, "KWD": 3, "LYD": 3, "OMR": 3, "PYG": 0, "RWF": 0, "TND": 3, "UGX": 0,
+    "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
+}  # fmt: skip
+
+
+def currency_exponent(currency: str) -> int:
+    """Digits after the decimal point of the currency's minor unit (THB 2, JPY 0, KWD 3)."""
+    return _EXPONENTS.get(currency.upper(), 2)
+
+
+def minor_to_major(minor: int, currency: str) -> Decimal:
+    """Integer minor units as an exact Decimal in major units: 50000 satang = 500.00 THB."""
+    exponent = currency_exponent(currency)
+    return Decimal(minor).scaleb(-exponent).quantize(Decimal(1).scaleb(-exponent))

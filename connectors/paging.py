@@ -98,3 +98,18 @@ def same_rows(
         return {tuple(str(r.get(k)) for k in key_fields): r for r in rows}
 
     return by_key(first) == by_key(second)
+
+
+@dataclass
+class Bracketed:
+    """A snapshot list with the rows booked since `tail_from`, read around it.
+
+    `consistent` is true when two reads of every tail, one before and one after the
+    snapshot, returned the same rows: then the snapshot's balances describe exactly what the
+    loaded windows plus these tails contain, and a tie-out may compare them.
+    """
+
+    rows: list[dict[str, Any]]
+    tails: dict[str, list[dict[str, Any]]]
+    consistent: bool
+    attempts: int

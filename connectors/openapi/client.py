@@ -16,7 +16,7 @@ from typing import Any
 from connectors.http import JsonHttpClient
 from connectors.openapi.profile import PROFILE, OpenApiProfile
 from connectors.openapi.rows import scrub_card
-from connectors.paging import Page, fetch_whole, same_rows
+from connectors.paging import Bracketed, Page, fetch_whole, same_rows
 
 
 @dataclass(frozen=True)
@@ -58,21 +58,6 @@ class Fetched:
     total: int
     attempts: int
     filters: dict[str, Any]
-
-
-@dataclass
-class Bracketed:
-    """A snapshot list with the rows booked since `tail_from`, read around it.
-
-    `consistent` is true when two reads of every tail, one before and one after the
-    snapshot, returned the same rows: then the snapshot's balances describe exactly what the
-    loaded windows plus these tails contain, and a tie-out may compare them.
-    """
-
-    rows: list[dict[str, Any]]
-    tails: dict[str, list[dict[str, Any]]]
-    consistent: bool
-    attempts: int
 
 
 class OpenApiClient:

@@ -1,0 +1,1 @@
+"""JT wallet connector (providers.md §2): RSA-signed requests, integer minor units."""

@@ -1,0 +1,135 @@
+"""The JT wallet client: users with their balances and totals, and balance records by window.
+
+Every request is `{"appId", "param", "sign"}`: `param` is serialised once, signed over those
+exact bytes, and sent as that same string (re-serialising it after signing would break the
+signature). A body is rebuilt for every attempt, so a retried request carries a fresh
+timestamp. Lists are read whole and checked like every provider's (connectors.paging).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from connectors.http import JsonHttpClient
+from connectors.jt.profile import PROFILE, JtProfile
+from connectors.jt.signing import Signer
+from connectors.paging import Bracketed, Page, Whole, WindowIncomplete, fetch_whole, same_rows
+
+
+@dataclass
+class JtUsers:
+    """Every user of the merchant, and the totals JT reports over all of them."""
+
+    rows: list[dict[str, Any]]
+    totals: dict[str, Any]
+    attempts: int
+
+
+class JtClient:
+    def __init__(
+        self,
+        http: JsonHttpClient,
+        app_id: str,
+        signer: Signer,
+        profile: JtProfile = PROFILE,
+        page_size: int = PROFILE.max_page_size,
+        window_attempts: int = 2,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if not 1 <= page_size <= profile.max_page_size:
+            raise ValueError(f"page_size must be between 1 and {profile.max_page_size}")
+        self.http = http
+        self.app_id = app_id
+        self.profile = profile
+        self.page_size = page_size
+        self.window_attempts = max(1, window_attempts)
+        self._signer = signer
+        self._clock = clock
+
+    @property
+    def label(self) -> str:
+        return f"JT app {self.app_id}"
+
+    def param(self, params: Mapping[str, Any]) -> str:
+        """The `param` string: the request's parameters with a fresh millisecond timestamp."""
+        stamped = {"timestamp": int(self._clock() * 1000), **params}
+        return json.dumps(stamped, separators=(",", ":"), ensure_ascii=False)
+
+    def body(self, params: Mapping[str, Any]) -> dict[str, str]:
+        param = self.param(params)
+        return {"appId": self.app_id, "param": param, "sign": self._signer.sign(param)}
+
+    def post(self, path: str, params: Mapping[str, Any]) -> Any:
+        return self.http.post(path, lambda: self.body(params), context=self.label)
+
+    def _list(
+        self, path: str, key: tuple[str, ...], what: str, **params: Any
+    ) -> tuple[Whole, list[dict[str, Any]]]:
+        """A paged list read whole, and the data object of every page (for their totals)."""
+        pages: list[dict[str, Any]] = []
+
+        def fetch(page_no: int) -> Page:
+            if page_no == 1:
+                pages.clear()  # a new read of the list
+            data = self.post(path, {**params, "page": page_no, "size": self.page_size})
+            pages.append(data)
+            return Page(rows=list(data.get("list") or []), total=int(data["total"]))
+
+        whole = fetch_whole(fetch, self.page_size, key, self.window_attempts, what)
+        return whole, pages
+
+    def users(self) -> JtUsers:
+        """Every user with its balances, and the response's totals (the same on every page)."""
+        fields = self.profile.total_fields
+        for attempt in range(1, self.window_attempts + 1):
+            whole, pages = self._list(
+                self.profile.users_path, self.profile.user_key, f"{self.label}: users"
+            )
+            totals = [{f: page.get(f) for f in (*fields, "total")} for page in pages]
+            if all(t == totals[0] for t in totals):
+                return JtUsers(whole.rows, totals[0] if totals else {}, attempt)
+        raise WindowIncomplete(
+            f"{self.label}: users: totals changed between pages on every attempt"
+        )
+
+    def records(self, start: datetime, end: datetime) -> Whole:
+        """Balance records with start <= createTime < end, read whole."""
+        if end - start > timedelta(days=self.profile.max_window_days):
+            raise ValueError(
+                f"{self.label}: a records window is at most {self.profile.max_window_days} days"
+            )
+        fmt = self.profile.datetime_format
+        start_text, end_text = start.strftime(fmt), end.strftime(fmt)
+        whole, _ = self._list(
+            self.profile.records_path,
+            self.profile.record_key,
+            f"{self.label}: balance records [{start_text}, {end_text})",
+            startTime=start_text,
+            endTime=end_text,
+        )
+        return whole
+
+    def read_bracketed(
+        self, tail_from: datetime | None, until: datetime
+    ) -> tuple[Bracketed, JtUsers]:
+        """The users, read between two reads of the records since `tail_from` (to `until`).
+
+        Without `tail_from` (no window landed yet) there is nothing to compare with.
+        """
+        if tail_from is None or until - tail_from > timedelta(days=self.profile.max_window_days):
+            users = self.users()
+            return Bracketed(users.rows, {}, False, 1), users
+        key = self.profile.record_key
+        attempt = 0
+        for attempt in range(1, self.window_attempts + 1):
+            before = self.records(tail_from, until).rows
+            users = self.users()
+            after = self.records(tail_from, until).rows
+            if same_rows(before, after, key):
+                return Bracketed(users.rows, {"records": after}, True, attempt), users
+        return Bracketed(users.rows, {"records": after}, False, attempt), users

@@ -1,0 +1,1 @@
+"""Whalet connector (providers.md §3): token auth, money objects."""
