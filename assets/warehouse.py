@@ -1,8 +1,8 @@
 """Warehouse layer: landed Parquet loaded into DuckDB by key, then the staging SQL models.
 
-Assets `raw_openapi__<entity>` load what the landing layer wrote (windows by day, snapshots
+Assets `raw_<provider>__<entity>` load what the landing layer wrote (windows by day, snapshots
 not loaded yet) with `INSERT OR REPLACE` on the entity key, so any range can be re-run.
-Assets `stg_openapi__<entity>` rebuild `sql/staging/<name>.sql` as tables. Every writer is in
+Assets `stg_<provider>__<entity>` rebuild `sql/staging/<name>.sql` as tables. Every writer is in
 the `warehouse` pool: DuckDB has one writer at a time.
 """
 
@@ -15,61 +15,39 @@ import pyarrow as pa
 from dagster import AssetExecutionContext
 
 from assets import duck, lake
-from assets.landing import (
-    FETCHED,
-    SNAPSHOT_ENTITIES,
-    TAILS,
-    WINDOW_COLUMNS,
-    WINDOW_ENTITIES,
-    report,
-    snapshot_columns,
-    tail_entity,
-)
-from assets.partitions import DAILY, PROVIDER
+from assets.datasets import DATASETS, Dataset, dataset, tail_entity
+from assets.landing import report
+from assets.partitions import DAILY
 from assets.resources import WarehouseResource
-from connectors.openapi.rows import QUARANTINE_SCHEMA, SCHEMAS
+from connectors.schema import QUARANTINE_SCHEMA
 
 POOL = "warehouse"
-# Ledger rows a later delivery replaced, kept for the duplicate_entry check and for audit.
-HISTORY = f"raw_{PROVIDER}__transactions_history"
-SOURCE = {"_source_file": pa.string()}
-
-
-def raw_table(entity: str) -> str:
-    return f"raw_{PROVIDER}__{entity}"
+SOURCE_FIELD = pa.field("_source_file", pa.string())
 
 
 def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Every raw table and the quarantine exist (empty until loaded), so models always build."""
-    for entity in WINDOW_ENTITIES:
-        schema = SCHEMAS[entity].arrow_schema(WINDOW_COLUMNS | FETCHED | SOURCE)
-        duck.ensure_table(con, raw_table(entity), schema, SCHEMAS[entity].key)
-    for entity in SNAPSHOT_ENTITIES:
-        schema = SCHEMAS[entity].arrow_schema(snapshot_columns(entity) | FETCHED | SOURCE)
-        key = (*SCHEMAS[entity].key, "_snapshot_at")
-        duck.ensure_table(con, raw_table(entity), schema, key)
-    duck.ensure_table(
-        con, "quarantine", QUARANTINE_SCHEMA.append(pa.field("_source_file", pa.string())), ()
-    )
-    schema = SCHEMAS["transactions"].arrow_schema(WINDOW_COLUMNS | FETCHED | SOURCE)
-    replaced = schema.append(pa.field("_replaced_at", pa.timestamp("us")))
-    duck.ensure_table(con, HISTORY, replaced, ())
+    for ds in DATASETS:
+        duck.ensure_table(con, ds.raw_table, ds.table_schema(), ds.table_key())
+        if ds.history:
+            # Rows a later delivery replaced, kept for the duplicate_entry check and for audit.
+            replaced = ds.table_schema().append(pa.field("_replaced_at", pa.timestamp("us")))
+            duck.ensure_table(con, ds.history_table, replaced, ())
+    duck.ensure_table(con, "quarantine", QUARANTINE_SCHEMA.append(SOURCE_FIELD), ())
 
 
 def load_window(
-    con: duckdb.DuckDBPyConnection, data_dir: Path, entity: str, day: date
+    con: duckdb.DuckDBPyConnection, data_dir: Path, ds: Dataset, day: date
 ) -> tuple[int, int] | None:
     """Load one landed day (rows and quarantine) in one transaction; None if nothing landed."""
-    folder = lake.window_dir(data_dir, PROVIDER, entity, day)
+    folder = lake.window_dir(data_dir, ds.provider, ds.entity, day)
     data = folder / "data.parquet"
     if not data.exists():
         return None
     quarantine = folder / "quarantine.parquet"
     con.begin()
     try:
-        rows = duck.upsert_parquet(
-            con, raw_table(entity), data, SCHEMAS[entity].key, _history(entity)
-        )
+        rows = duck.upsert_parquet(con, ds.raw_table, data, ds.table_key(), _history(ds))
         refused = duck.replace_quarantine(con, quarantine, quarantine.exists())
         con.commit()
     except Exception:
@@ -78,33 +56,32 @@ def load_window(
     return rows, refused
 
 
-def load_new_snapshots(con: duckdb.DuckDBPyConnection, data_dir: Path, entity: str) -> int:
+def load_new_snapshots(con: duckdb.DuckDBPyConnection, data_dir: Path, ds: Dataset) -> int:
     """Load every landed snapshot newer than the newest one in the table.
 
     A snapshot identical to the newest loaded one adds nothing and is not loaded again, so
     re-running a range leaves the warehouse as it was.
     """
-    row = con.execute(f"select max(_snapshot_at) from {raw_table(entity)}").fetchone()
+    row = con.execute(f"select max(_snapshot_at) from {ds.raw_table}").fetchone()
     newest: datetime | None = row[0] if row else None
     loaded = 0
-    root = lake.entity_dir(data_dir, PROVIDER, entity)
+    root = lake.entity_dir(data_dir, ds.provider, ds.entity)
     for path in sorted(root.glob("date=*/at=*.parquet")):
         if path.name.endswith(".quarantine.parquet"):
             continue
         taken = datetime.strptime(f"{path.parent.name[5:]} {path.stem[3:]}", "%Y-%m-%d %H%M%S")
         if newest is not None and taken <= newest:
             continue
-        if duck.same_as_latest_snapshot(con, raw_table(entity), path):
+        if duck.same_as_latest_snapshot(con, ds.raw_table, path):
             continue
-        key = (*SCHEMAS[entity].key, "_snapshot_at")
         con.begin()
         try:
-            loaded += duck.upsert_parquet(con, raw_table(entity), path, key)
+            loaded += duck.upsert_parquet(con, ds.raw_table, path, ds.table_key())
             q_path = path.with_name(path.stem + ".quarantine.parquet")
             if q_path.exists():
                 duck.insert_parquet(con, "quarantine", q_path)
-            for tail in TAILS.get(entity, ()):
-                loaded += load_tail(con, data_dir, tail, path)
+            for tail in ds.tails:
+                loaded += load_tail(con, data_dir, dataset(ds.provider, tail), path)
             con.commit()
         except Exception:
             con.rollback()
@@ -112,30 +89,30 @@ def load_new_snapshots(con: duckdb.DuckDBPyConnection, data_dir: Path, entity: s
     return loaded
 
 
-def load_tail(con: duckdb.DuckDBPyConnection, data_dir: Path, entity: str, snapshot: Path) -> int:
+def load_tail(con: duckdb.DuckDBPyConnection, data_dir: Path, ds: Dataset, snapshot: Path) -> int:
     """The rows read with a snapshot join their entity's table, by key like any window."""
-    folder = lake.entity_dir(data_dir, PROVIDER, tail_entity(entity)) / snapshot.parent.name
+    folder = lake.entity_dir(data_dir, ds.provider, tail_entity(ds.entity)) / snapshot.parent.name
     tail = folder / snapshot.name
     if not tail.exists():
         return 0
-    return duck.upsert_parquet(con, raw_table(entity), tail, SCHEMAS[entity].key, _history(entity))
+    return duck.upsert_parquet(con, ds.raw_table, tail, ds.table_key(), _history(ds))
 
 
-def _history(entity: str) -> str | None:
-    return HISTORY if entity == "transactions" else None
+def _history(ds: Dataset) -> str | None:
+    return ds.history_table if ds.history else None
 
 
-def _window_load(entity: str) -> dg.AssetsDefinition:
+def _window_load(ds: Dataset) -> dg.AssetsDefinition:
     @dg.asset(
-        name=raw_table(entity),
+        name=ds.raw_table,
         group_name="warehouse",
         partitions_def=DAILY,
         backfill_policy=dg.BackfillPolicy.single_run(),
-        deps=[f"lake_{PROVIDER}__{entity}"],
+        deps=[ds.lake_asset],
         pool=POOL,
         kinds={"duckdb"},
-        description=f"OPEN-API {entity} as landed, loaded by key; rows refused at landing are "
-        f"in `quarantine`. Grain: one row per {', '.join(SCHEMAS[entity].key)}.",
+        description=f"{ds.provider} {ds.entity} as landed, loaded by key; rows refused at "
+        f"landing are in `quarantine`. Grain: one row per {', '.join(ds.table_key())}.",
     )
     def _asset(
         context: AssetExecutionContext, warehouse: WarehouseResource
@@ -144,13 +121,13 @@ def _window_load(entity: str) -> dg.AssetsDefinition:
         with warehouse.connect() as con:
             ensure_raw_tables(con)
             for key in context.partition_keys:
-                result = load_window(con, warehouse.root(), entity, date.fromisoformat(key))
+                result = load_window(con, warehouse.root(), ds, date.fromisoformat(key))
                 if result is None:
-                    report(context, f"{raw_table(entity)} {key}: nothing landed for this day")
+                    report(context, f"{ds.raw_table} {key}: nothing landed for this day")
                     continue
                 loaded += result[0]
                 refused += result[1]
-            row = con.execute(f"select count(*) from {raw_table(entity)}").fetchone()
+            row = con.execute(f"select count(*) from {ds.raw_table}").fetchone()
         return dg.MaterializeResult(
             metadata={
                 "rows_loaded": loaded,
@@ -162,32 +139,32 @@ def _window_load(entity: str) -> dg.AssetsDefinition:
     return _asset
 
 
-def _snapshot_load(entity: str) -> dg.AssetsDefinition:
+def _snapshot_load(ds: Dataset) -> dg.AssetsDefinition:
     # Tails are loaded after the day windows of their entities.
-    deps = [f"lake_{PROVIDER}__{entity}", *(raw_table(t) for t in TAILS.get(entity, ()))]
+    tails = [dataset(ds.provider, t).raw_table for t in ds.tails]
 
     @dg.asset(
-        name=raw_table(entity),
+        name=ds.raw_table,
         group_name="warehouse",
-        deps=deps,
+        deps=[ds.lake_asset, *tails],
         pool=POOL,
         kinds={"duckdb"},
-        description=f"OPEN-API {entity} snapshots, history kept. "
-        f"Grain: one row per {', '.join(SCHEMAS[entity].key)} per snapshot.",
+        description=f"{ds.provider} {ds.entity} snapshots, history kept. "
+        f"Grain: one row per {', '.join(ds.table_key())}.",
     )
     def _asset(
         context: AssetExecutionContext, warehouse: WarehouseResource
     ) -> dg.MaterializeResult[None]:
         with warehouse.connect() as con:
             ensure_raw_tables(con)
-            loaded = load_new_snapshots(con, warehouse.root(), entity)
-        report(context, f"{raw_table(entity)}: {loaded} snapshot rows loaded")
+            loaded = load_new_snapshots(con, warehouse.root(), ds)
+        report(context, f"{ds.raw_table}: {loaded} snapshot rows loaded")
         return dg.MaterializeResult(metadata={"rows_loaded": loaded})
 
     return _asset
 
 
-STAGING = {f"stg_{PROVIDER}__{e}": raw_table(e) for e in WINDOW_ENTITIES + SNAPSHOT_ENTITIES}
+STAGING = {ds.staging_model: ds.raw_table for ds in DATASETS}
 
 
 def _staging(model: str, upstream: str) -> dg.AssetsDefinition:
@@ -213,8 +190,6 @@ def _staging(model: str, upstream: str) -> dg.AssetsDefinition:
     return _asset
 
 
-warehouse_assets = (
-    [_window_load(e) for e in WINDOW_ENTITIES]
-    + [_snapshot_load(e) for e in SNAPSHOT_ENTITIES]
-    + [_staging(m, u) for m, u in STAGING.items()]
-)
+warehouse_assets = [_window_load(ds) if ds.windowed else _snapshot_load(ds) for ds in DATASETS] + [
+    _staging(m, u) for m, u in STAGING.items()
+]

@@ -19,12 +19,12 @@ import duckdb
 import pyarrow as pa
 
 from assets import breaks, duck, lake
-from assets.landing import FETCHED, WINDOW_COLUMNS, snapshot_columns
-from assets.partitions import PROVIDER
+from assets.datasets import dataset
 from assets.warehouse import STAGING, ensure_raw_tables, load_new_snapshots, load_window
-from connectors.openapi.rows import SCHEMAS, convert_rows
+from connectors.openapi.rows import convert_rows
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "recon"
+PROVIDER = "openapi"
 CUSTOMER = 10001001
 FIRST_RUN = datetime(2026, 11, 10, 2, 30)
 
@@ -70,11 +70,11 @@ class Ledger:
                 for day_text, rows in windows.items():
                     day = date.fromisoformat(day_text)
                     self._land_window(entity, day, rows, taken_at)
-                    load_window(con, self.data_dir, entity, day)
+                    load_window(con, self.data_dir, dataset(PROVIDER, entity), day)
             for entity in ("wallets", "cards", "exchange_rates"):
                 if entity in run:
                     self._land_snapshot(entity, run[entity], taken_at)
-                    load_new_snapshots(con, self.data_dir, entity)
+                    load_new_snapshots(con, self.data_dir, dataset(PROVIDER, entity))
             for model in STAGING:
                 duck.build_model(con, model)
             breaks.reconcile(con, settings or breaks.Settings(), taken_at)
@@ -91,7 +91,7 @@ class Ledger:
         raw = [entry(r) for r in rows] if entity == "transactions" else rows
         converted = convert_rows(entity, CUSTOMER, raw, extra)
         assert not converted.quarantined, converted.quarantined
-        schema = SCHEMAS[entity].arrow_schema(WINDOW_COLUMNS | FETCHED)
+        schema = dataset(PROVIDER, entity).landed_schema()
         empty = pa.table({})
         lake.replace_window(
             self.data_dir,
@@ -110,7 +110,7 @@ class Ledger:
             for k, v in lineage.items():
                 lineage[k] = datetime.fromisoformat(v) if v else None
             converted += convert_rows(entity, CUSTOMER, [row], extra | lineage).rows
-        schema = SCHEMAS[entity].arrow_schema(snapshot_columns(entity) | FETCHED)
+        schema = dataset(PROVIDER, entity).landed_schema()
         path = lake.snapshot_path(self.data_dir, PROVIDER, entity, taken_at)
         lake.write_atomic(pa.Table.from_pylist(converted, schema=schema), path)
 

@@ -1,0 +1,132 @@
+"""What every provider's landing shares: progress, counts, and writing windows and snapshots.
+
+A window lands whole or not at all (every account fetched before anything is written); a
+snapshot lands as one file per reading; refused rows land beside the data they came with.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pyarrow as pa
+from dagster import AssetExecutionContext
+
+from assets import lake
+from assets.datasets import Dataset, tail_entity
+from connectors.schema import QUARANTINE_SCHEMA
+
+progress_log = logging.getLogger("recon.progress")
+
+
+def report(context: AssetExecutionContext, message: str) -> None:
+    """Progress for the Dagster UI and for the terminal of `recon run`."""
+    context.log.info(message)
+    progress_log.info(message)
+
+
+@dataclass
+class Landed:
+    rows: int = 0
+    quarantined: int = 0
+    refetched: int = 0
+    files: int = 0
+
+    def add(self, other: "Landed") -> None:
+        self.rows += other.rows
+        self.quarantined += other.quarantined
+        self.refetched += other.refetched
+        self.files += other.files
+
+    def metadata(self) -> dict[str, Any]:
+        return {
+            "rows": self.rows,
+            "quarantined": self.quarantined,
+            "refetched_windows": self.refetched,
+            "files": self.files,
+        }
+
+
+def quarantine_table(
+    provider: str,
+    rows: list[dict[str, Any]],
+    start: datetime | None,
+    end: datetime | None,
+    fetched_at: datetime,
+) -> pa.Table:
+    lineage = {"provider": provider, "window_start": start, "window_end": end}
+    full = [{**r, **lineage, "fetched_at": fetched_at} for r in rows]
+    return pa.Table.from_pylist(full, schema=QUARANTINE_SCHEMA)
+
+
+def day_window(day: date) -> tuple[datetime, datetime]:
+    start = datetime(day.year, day.month, day.day)
+    return start, start + timedelta(days=1)
+
+
+def write_window(
+    data_dir: Path,
+    ds: Dataset,
+    day: date,
+    rows: list[dict[str, Any]],
+    quarantined: list[dict[str, Any]],
+    fetched_at: datetime,
+) -> None:
+    """Replace one day window's file (and its quarantine) with these rows."""
+    start, end = day_window(day)
+    table = pa.Table.from_pylist(rows, schema=ds.landed_schema())
+    q_table = quarantine_table(ds.provider, quarantined, start, end, fetched_at)
+    lake.replace_window(data_dir, ds.provider, ds.entity, day, table, q_table)
+
+
+def write_snapshot(
+    data_dir: Path,
+    ds: Dataset,
+    rows: list[dict[str, Any]],
+    quarantined: list[dict[str, Any]],
+    taken_at: datetime,
+) -> None:
+    """One reading of a snapshot entity, and the rows it refused beside it."""
+    path = lake.snapshot_path(data_dir, ds.provider, ds.entity, taken_at)
+    lake.write_atomic(pa.Table.from_pylist(rows, schema=ds.landed_schema()), path)
+    if quarantined:
+        q_path = path.with_name(path.stem + ".quarantine.parquet")
+        table = quarantine_table(ds.provider, quarantined, None, None, taken_at)
+        lake.write_atomic(table, q_path)
+
+
+def write_tail(data_dir: Path, ds: Dataset, rows: list[dict[str, Any]], taken_at: datetime) -> None:
+    """Rows of a windowed entity read with a snapshot, landed beside it as `<entity>_tail`."""
+    path = lake.snapshot_path(data_dir, ds.provider, tail_entity(ds.entity), taken_at)
+    lake.write_atomic(pa.Table.from_pylist(rows, schema=ds.landed_schema()), path)
+
+
+def newest_window_end(data_dir: Path, ds: Dataset) -> datetime | None:
+    """End of the newest day window of a dataset landed so far (where its tail starts)."""
+    days = [
+        date.fromisoformat(p.parent.name[5:])
+        for p in lake.entity_dir(data_dir, ds.provider, ds.entity).glob("date=*/data.parquet")
+    ]
+    return day_window(max(days))[1] if days else None
+
+
+def tail_start(data_dir: Path, tails: list[Dataset]) -> datetime | None:
+    """Where the tails start: after the newest window that every tail dataset has landed."""
+    ends = [newest_window_end(data_dir, ds) for ds in tails]
+    return None if any(end is None for end in ends) else min(e for e in ends if e)
+
+
+def chain_through(
+    complete: bool, tail_from: datetime | None, times: list[datetime]
+) -> datetime | None:
+    """How far the loaded rows are known complete after a bracketed reading (or None)."""
+    if not complete or tail_from is None:
+        return None
+    return max(times) if times else tail_from - timedelta(seconds=1)
+
+
+def skipped(context: AssetExecutionContext, what: str, setting: str) -> dg.MaterializeResult[None]:
+    report(context, f"{what}: not configured ({setting} unset); skipped")
+    return dg.MaterializeResult(metadata={"skipped": f"{setting} unset"})
