@@ -86,7 +86,7 @@ def _sample(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-@dg.multi_asset(specs=_specs(), check_specs=CHECK_SPECS, pool=POOL, name="recon_openapi")
+@dg.multi_asset(specs=_specs(), check_specs=CHECK_SPECS, pool=POOL, name="reconcile")
 def recon_models(
     context: AssetExecutionContext, warehouse: WarehouseResource, recon: ReconResource
 ) -> Iterator[dg.MaterializeResult[None] | dg.AssetCheckResult]:

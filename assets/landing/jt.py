@@ -1,0 +1,128 @@
+"""JT wallet landing: balance records by day window, users (with JT's totals) as snapshots.
+
+Assets `lake_jt__balance_records` (daily partitions on JT's clock, one request window
+[day, day+1) per partition) and `lake_jt__users`, which also lands `user_totals`. The users
+are read between two reads of the records since the newest landed day, like OPEN-API wallets,
+so a user's balance can be tied to its records.
+"""
+
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import dagster as dg
+from dagster import AssetExecutionContext
+
+from assets.datasets import dataset
+from assets.landing.common import (
+    Landed,
+    chain_through,
+    day_window,
+    report,
+    skipped,
+    tail_start,
+    write_snapshot,
+    write_tail,
+    write_window,
+)
+from assets.partitions import DAILY
+from assets.resources import JtResource, WarehouseResource
+from connectors.jt.client import JtClient
+from connectors.jt.rows import convert_rows
+
+PROVIDER = "jt"
+RECORDS = dataset(PROVIDER, "balance_records")
+USERS = dataset(PROVIDER, "users")
+TOTALS = dataset(PROVIDER, "user_totals")
+
+
+def land_records_window(
+    client: JtClient, day: date, data_dir: Path, fetched_at: datetime
+) -> Landed:
+    """One day of balance records, fetched whole, then landed as one file."""
+    start, end = day_window(day)
+    whole = client.records(start, end)
+    extra = {"_window_start": start, "_window_end": end, "_fetched_at": fetched_at}
+    converted = convert_rows(RECORDS.entity, client.app_id, whole.rows, extra)
+    write_window(data_dir, RECORDS, day, converted.rows, converted.quarantined, fetched_at)
+    return Landed(len(converted.rows), len(converted.quarantined), whole.attempts - 1, 1)
+
+
+def land_users(client: JtClient, data_dir: Path, taken_at: datetime) -> Landed:
+    """The users and JT's totals, read between two reads of the records since the newest
+    landed day (see assets.landing.openapi.land_bracketed for why)."""
+    tail_from = tail_start(data_dir, [RECORDS])
+    # The records request needs an end: one second past now takes in everything booked so far.
+    read, users = client.read_bracketed(tail_from, taken_at + timedelta(seconds=1))
+    window = {"_window_start": tail_from, "_window_end": taken_at, "_fetched_at": taken_at}
+    tail = convert_rows(RECORDS.entity, client.app_id, read.tails.get("records", []), window)
+    complete = read.consistent and not tail.quarantined
+    times = [r["create_time"] for r in tail.rows]
+    extra = {
+        "_snapshot_at": taken_at,
+        "_fetched_at": taken_at,
+        "_tail_from": tail_from if complete else None,
+        "_chain_through": chain_through(complete, tail_from, times),
+    }
+    converted = convert_rows(USERS.entity, client.app_id, read.rows, extra)
+    snapshot = {"_snapshot_at": taken_at, "_fetched_at": taken_at}
+    totals = convert_rows(TOTALS.entity, client.app_id, [users.totals], snapshot)
+    if read.tails:
+        write_tail(data_dir, RECORDS, tail.rows, taken_at)
+    quarantined = converted.quarantined + tail.quarantined
+    write_snapshot(data_dir, USERS, converted.rows, quarantined, taken_at)
+    write_snapshot(data_dir, TOTALS, totals.rows, totals.quarantined, taken_at)
+    refused = len(quarantined) + len(totals.quarantined)
+    return Landed(len(converted.rows) + len(tail.rows), refused, read.attempts - 1, 2)
+
+
+@dg.asset(
+    name=RECORDS.lake_asset,
+    group_name="landing",
+    partitions_def=DAILY,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    kinds={"parquet"},
+    description="JT wallet balance records, one Parquet file per day window [day, day+1) on "
+    "JT's clock, minor units as sent and major units beside them. "
+    "Grain: one row per balanceRefNo per window.",
+)
+def lake_jt__balance_records(
+    context: AssetExecutionContext, jt: JtResource, warehouse: WarehouseResource
+) -> dg.MaterializeResult[None]:
+    if not jt.is_configured():
+        return skipped(context, "JT balance records", "JT_BASE_URL")
+    total = Landed()
+    fetched_at = jt.provider_now()
+    days = [date.fromisoformat(k) for k in context.partition_keys]
+    with jt.client() as client:
+        for i, day in enumerate(days, 1):
+            landed = land_records_window(client, day, warehouse.root(), fetched_at)
+            total.add(landed)
+            report(
+                context,
+                f"jt balance_records {day} ({i}/{len(days)}): {landed.rows} rows, "
+                f"{landed.quarantined} quarantined",
+            )
+    return dg.MaterializeResult(metadata=total.metadata())
+
+
+@dg.asset(
+    name=USERS.lake_asset,
+    group_name="landing",
+    deps=[RECORDS.lake_asset],
+    kinds={"parquet"},
+    description="JT wallet users with their balances, and JT's totals over all users "
+    "(`user_totals`), as reported when the run reads them. "
+    "Grain: one row per mchUuid per snapshot.",
+)
+def lake_jt__users(
+    context: AssetExecutionContext, jt: JtResource, warehouse: WarehouseResource
+) -> dg.MaterializeResult[None]:
+    if not jt.is_configured():
+        return skipped(context, "JT users", "JT_BASE_URL")
+    with jt.client() as client:
+        landed = land_users(client, warehouse.root(), jt.provider_now())
+    report(context, f"jt users snapshot: {landed.rows} rows, {landed.quarantined} quarantined")
+    return dg.MaterializeResult(metadata=landed.metadata())
+
+
+jt_landing_assets = [lake_jt__balance_records, lake_jt__users]

@@ -1,0 +1,97 @@
+"""Whalet landing: every configured user's currency balances, and the platform's, as snapshots.
+
+Assets `lake_whalet__balances` and `lake_whalet__platform_balances`: one reading per run, one
+row per (user, fund source, currency). Money objects land whole; whether their cents agree
+with their amounts is the `money_unit_mismatch` check.
+"""
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster import AssetExecutionContext
+
+from assets.datasets import dataset
+from assets.landing.common import Landed, report, skipped, write_snapshot
+from assets.resources import WarehouseResource, WhaletResource
+from connectors.whalet.client import WhaletClient
+from connectors.whalet.rows import convert_rows
+
+PROVIDER = "whalet"
+BALANCES = dataset(PROVIDER, "balances")
+PLATFORM = dataset(PROVIDER, "platform_balances")
+
+
+def land_balances(client: WhaletClient, data_dir: Path, taken_at: datetime) -> Landed:
+    """Every configured user's balances for every fund source, as one snapshot file."""
+    extra = {"_snapshot_at": taken_at, "_fetched_at": taken_at}
+    rows: list[dict[str, Any]] = []
+    quarantined: list[dict[str, Any]] = []
+    for user_id in client.creds.user_ids:
+        for fund_source in client.profile.fund_sources:
+            raw = client.currency_balances(user_id, fund_source)
+            converted = convert_rows(BALANCES.entity, user_id, fund_source, raw, extra)
+            rows += converted.rows
+            quarantined += converted.quarantined
+    write_snapshot(data_dir, BALANCES, rows, quarantined, taken_at)
+    return Landed(len(rows), len(quarantined), 0, 1)
+
+
+def land_platform(client: WhaletClient, data_dir: Path, taken_at: datetime) -> Landed:
+    extra = {"_snapshot_at": taken_at, "_fetched_at": taken_at}
+    rows: list[dict[str, Any]] = []
+    quarantined: list[dict[str, Any]] = []
+    for fund_source in client.profile.fund_sources:
+        raw = client.platform_balances(fund_source)
+        partner = client.creds.partner_id
+        converted = convert_rows(PLATFORM.entity, partner, fund_source, raw, extra)
+        rows += converted.rows
+        quarantined += converted.quarantined
+    write_snapshot(data_dir, PLATFORM, rows, quarantined, taken_at)
+    return Landed(len(rows), len(quarantined), 0, 1)
+
+
+def _taken_at() -> datetime:
+    # Whalet's balances carry no times: the reading is stamped on this machine's UTC clock.
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+
+
+@dg.asset(
+    name=BALANCES.lake_asset,
+    group_name="landing",
+    kinds={"parquet"},
+    description="Whalet currency balances of every configured user (WHALET_USER_IDS) for each "
+    "fund source, money objects whole. Grain: one row per user, fund source and currency "
+    "per snapshot.",
+)
+def lake_whalet__balances(
+    context: AssetExecutionContext, whalet: WhaletResource, warehouse: WarehouseResource
+) -> dg.MaterializeResult[None]:
+    if not whalet.is_configured():
+        return skipped(context, "Whalet balances", "WHALET_BASE_URL")
+    with whalet.client() as client:
+        landed = land_balances(client, warehouse.root(), _taken_at())
+    report(context, f"whalet balances: {landed.rows} rows, {landed.quarantined} quarantined")
+    return dg.MaterializeResult(metadata=landed.metadata())
+
+
+@dg.asset(
+    name=PLATFORM.lake_asset,
+    group_name="landing",
+    kinds={"parquet"},
+    description="Whalet platform balances for each fund source, as Whalet sums them over the "
+    "partner's users. Grain: one row per fund source and currency per snapshot.",
+)
+def lake_whalet__platform_balances(
+    context: AssetExecutionContext, whalet: WhaletResource, warehouse: WarehouseResource
+) -> dg.MaterializeResult[None]:
+    if not whalet.is_configured():
+        return skipped(context, "Whalet platform balances", "WHALET_BASE_URL")
+    with whalet.client() as client:
+        landed = land_platform(client, warehouse.root(), _taken_at())
+    report(context, f"whalet platform balances: {landed.rows} rows")
+    return dg.MaterializeResult(metadata=landed.metadata())
+
+
+whalet_landing_assets = [lake_whalet__balances, lake_whalet__platform_balances]
