@@ -26,7 +26,8 @@ class Check:
     severity: str  # "error" or "warn"
     entity_type: str
     rule: str
-    difference_unit: str = "money"  # what `difference` measures: "money" or "rate"
+    # What `difference` measures: "money" (major units), "minor" (cents) or "rate".
+    difference_unit: str = "money"
 
 
 CHECKS: tuple[Check, ...] = (
@@ -92,17 +93,32 @@ CHECKS: tuple[Check, ...] = (
         "card balance = orders' principal + trade effects - closure refunds; "
         "limit = orders' principal",
     ),
+    Check(
+        "jt_balance_composition",
+        "error",
+        "user",
+        "a JT user's balance = baseBalance + codBalance; each total = the sum over the users",
+    ),
+    Check(
+        "money_unit_mismatch",
+        "error",
+        "money",
+        "a Whalet money object's cent = amount x centFactor",
+        "minor",
+    ),
 )
 CHECK_NAMES = tuple(c.name for c in CHECKS)
 
-# Built in this order: helpers first, then every check, then the union and the history.
+# Built in this order: the unified ledger, helpers, every check, then the union and the history.
+LEDGER = "fct_ledger_entries"
 HELPERS = (
+    "int_wallets__reported",
     "int_ledger__grace",
     "int_exchanges__paired",
     "int_orders__debits",
     "int_cards__movements",
 )
-MODELS: tuple[str, ...] = (*HELPERS, *CHECK_NAMES, "int_breaks__found")
+MODELS: tuple[str, ...] = (LEDGER, *HELPERS, *CHECK_NAMES, "int_breaks__found")
 BREAKS = "fct_breaks"
 # Marts built from the same staged data after the breaks, for analysts.
 MARTS: tuple[str, ...] = ("fct_card_activity",)

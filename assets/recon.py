@@ -31,7 +31,8 @@ def _specs() -> list[dg.AssetSpec]:
     specs = [
         dg.AssetSpec(
             model,
-            group_name="recon",
+            # The unified ledger is for analysts too; the rest are the checks' own models.
+            group_name="marts" if model.startswith("fct_") else "recon",
             deps=UPSTREAM,
             kinds={"duckdb", "sql"},
             description=_description(model),

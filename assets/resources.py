@@ -11,15 +11,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 import dagster as dg
 import duckdb
 
 from assets.breaks import Settings, parse_tolerance
-from connectors.http import HttpSettings, JsonHttpClient
+from connectors.http import BusinessCodes, HttpSettings, JsonHttpClient
+from connectors.jt.client import JtClient
+from connectors.jt.profile import PROFILE as JT
+from connectors.jt.signing import Signer
 from connectors.openapi.client import Credentials, OpenApiClient
-from connectors.openapi.profile import PROFILE
+from connectors.openapi.profile import PROFILE as OPENAPI
+from connectors.whalet.client import WhaletClient, WhaletCredentials
+from connectors.whalet.profile import PROFILE as WHALET
 
 _HTTP_DEFAULTS = HttpSettings()
 
@@ -45,12 +51,11 @@ class WarehouseResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             con.close()
 
 
-class OpenApiResource(dg.ConfigurableResource):  # type: ignore[type-arg]
-    """The OPEN-API provider: `OPENAPI_*` settings, see .env.example."""
+class _ProviderResource(dg.ConfigurableResource):  # type: ignore[type-arg]
+    """Settings every provider has: where it is, its clock, and how hard to try."""
 
     base_url: str | None = None
     timezone: str | None = None
-    page_size: int = PROFILE.max_page_size
     window_attempts: int = 2
     # Defaults come from HttpSettings so the HTTP layer states them once.
     timeout_seconds: float = _HTTP_DEFAULTS.timeout_seconds
@@ -58,18 +63,43 @@ class OpenApiResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     backoff_base_seconds: float = _HTTP_DEFAULTS.backoff_base_seconds
     requests_per_second: float = _HTTP_DEFAULTS.requests_per_second
 
+    # The environment prefix of this provider's settings, e.g. "OPENAPI".
+    _prefix: ClassVar[str] = ""
+
+    def env(self, name: str) -> str:
+        return os.environ.get(f"{self._prefix}_{name}", "").strip()
+
     def resolved_base_url(self) -> str | None:
-        return self.base_url or os.environ.get("OPENAPI_BASE_URL") or None
+        return self.base_url or self.env("BASE_URL") or None
 
     def is_configured(self) -> bool:
         return self.resolved_base_url() is not None
 
     def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone or os.environ.get("OPENAPI_TIMEZONE") or "UTC")
+        return ZoneInfo(self.timezone or self.env("TIMEZONE") or "UTC")
 
     def provider_now(self) -> datetime:
         """Now on the provider's naive clock, to the second."""
         return datetime.now(self.zone()).replace(tzinfo=None, microsecond=0)
+
+    def http(self, codes: BusinessCodes) -> JsonHttpClient:
+        base_url = self.resolved_base_url()
+        if base_url is None:
+            raise ValueError(f"{self._prefix}_BASE_URL is not set")
+        settings = HttpSettings(
+            timeout_seconds=self.timeout_seconds,
+            max_attempts=self.max_attempts,
+            backoff_base_seconds=self.backoff_base_seconds,
+            requests_per_second=self.requests_per_second,
+        )
+        return JsonHttpClient(base_url, settings, codes)
+
+
+class OpenApiResource(_ProviderResource):
+    """The OPEN-API provider: `OPENAPI_*` settings, see .env.example."""
+
+    page_size: int = OPENAPI.max_page_size
+    _prefix: ClassVar[str] = "OPENAPI"
 
     def credentials(self) -> list[Credentials]:
         many = os.environ.get("OPENAPI_CUSTOMERS", "").strip()
@@ -88,18 +118,57 @@ class OpenApiResource(dg.ConfigurableResource):  # type: ignore[type-arg]
 
     @contextmanager
     def client(self) -> Iterator[OpenApiClient]:
-        base_url = self.resolved_base_url()
-        if base_url is None:
-            raise ValueError("OPENAPI_BASE_URL is not set")
-        settings = HttpSettings(
-            timeout_seconds=self.timeout_seconds,
-            max_attempts=self.max_attempts,
-            backoff_base_seconds=self.backoff_base_seconds,
-            requests_per_second=self.requests_per_second,
-        )
-        http = JsonHttpClient(base_url, settings, PROFILE.codes)
+        http = self.http(OPENAPI.codes)
         try:
-            yield OpenApiClient(http, PROFILE, self.page_size, self.window_attempts)
+            yield OpenApiClient(http, OPENAPI, self.page_size, self.window_attempts)
+        finally:
+            http.close()
+
+
+class JtResource(_ProviderResource):
+    """The JT wallet: `JT_BASE_URL`, `JT_APP_ID`, `JT_PRIVATE_KEY_FILE`, `JT_TIMEZONE`.
+
+    The private key is read from its file when a client is built and stays in the signer.
+    """
+
+    page_size: int = JT.max_page_size
+    _prefix: ClassVar[str] = "JT"
+
+    @contextmanager
+    def client(self) -> Iterator[JtClient]:
+        app_id, key_file = self.env("APP_ID"), self.env("PRIVATE_KEY_FILE")
+        if not app_id or not key_file:
+            raise ValueError("JT credentials missing: set JT_APP_ID and JT_PRIVATE_KEY_FILE")
+        signer = Signer.from_file(Path(key_file))
+        http = self.http(JT.codes)
+        try:
+            yield JtClient(http, app_id, signer, JT, self.page_size, self.window_attempts)
+        finally:
+            http.close()
+
+
+class WhaletResource(_ProviderResource):
+    """Whalet: `WHALET_BASE_URL`, `WHALET_PARTNER_ID`, `WHALET_CLIENT_ID`, `WHALET_SECRET_KEY`,
+    `WHALET_USER_IDS` (comma separated)."""
+
+    _prefix: ClassVar[str] = "WHALET"
+
+    def credentials(self) -> WhaletCredentials:
+        values = {n: self.env(n) for n in ("PARTNER_ID", "CLIENT_ID", "SECRET_KEY", "USER_IDS")}
+        missing = [f"WHALET_{n}" for n, v in values.items() if not v]
+        if missing:
+            raise ValueError(f"Whalet credentials missing: set {', '.join(missing)}")
+        users = tuple(u.strip() for u in values["USER_IDS"].split(",") if u.strip())
+        return WhaletCredentials(
+            values["PARTNER_ID"], values["CLIENT_ID"], values["SECRET_KEY"], users
+        )
+
+    @contextmanager
+    def client(self) -> Iterator[WhaletClient]:
+        creds = self.credentials()
+        http = self.http(WHALET.codes)
+        try:
+            yield WhaletClient(http, creds, WHALET)
         finally:
             http.close()
 

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from assets.resources import OpenApiResource, ReconResource, WarehouseResource
+from assets.resources import (
+    JtResource,
+    OpenApiResource,
+    ReconResource,
+    WarehouseResource,
+    WhaletResource,
+)
 
 
 def default_resources() -> dict[str, Any]:
     return {
         "openapi": OpenApiResource(),
+        "jt": JtResource(),
+        "whalet": WhaletResource(),
         "warehouse": WarehouseResource(),
         "recon": ReconResource(),
     }

@@ -1,7 +1,7 @@
 -- Breaks in wallet balance chains: an entry whose before_balance is not the after_balance of the entry before it.
--- Grain: one row per gap (wallet, the entry before the gap, the entry after it).
+-- Grain: one row per gap (wallet, the entry before the gap, the entry after it), over every provider's ledger.
 with entries as (
-    select * from stg_openapi__transactions
+    select * from fct_ledger_entries
 ),
 
 balance_events as (
@@ -9,12 +9,12 @@ balance_events as (
     -- that ended at its before_balance (demand). Chains are checked by pairing balances, so
     -- the order of entries booked in the same second never matters (reconciliation.md §4).
     select
-        provider, account_id, currency, transaction_id, in_out_type,
+        provider, account_id, wallet_key, transaction_id, in_out_type,
         transaction_time, created_at, after_balance as balance, 0 as is_demand
     from entries
     union all
     select
-        provider, account_id, currency, transaction_id, in_out_type,
+        provider, account_id, wallet_key, transaction_id, in_out_type,
         transaction_time, created_at, before_balance as balance, 1 as is_demand
     from entries
 ),
@@ -28,7 +28,7 @@ forward as (
         sum(case is_demand when 1 then 1 else -1 end) over w_forward as open_demands
     from balance_events
     window w_forward as (
-        partition by provider, account_id, currency, balance
+        partition by provider, account_id, wallet_key, balance
         order by transaction_time, is_demand, transaction_id, in_out_type
         rows between unbounded preceding and current row
     )
@@ -38,7 +38,7 @@ forward_marked as (
     select
         *,
         coalesce(max(open_demands) over (
-            partition by provider, account_id, currency, balance
+            partition by provider, account_id, wallet_key, balance
             order by transaction_time, is_demand, transaction_id, in_out_type
             rows between unbounded preceding and 1 preceding
         ), 0) as open_demands_before
@@ -52,7 +52,7 @@ backward as (
         sum(case is_demand when 0 then 1 else -1 end) over w_backward as open_supplies
     from balance_events
     window w_backward as (
-        partition by provider, account_id, currency, balance
+        partition by provider, account_id, wallet_key, balance
         order by
             transaction_time desc, is_demand desc, transaction_id desc, in_out_type desc
         rows between unbounded preceding and current row
@@ -63,7 +63,7 @@ backward_marked as (
     select
         *,
         coalesce(max(open_supplies) over (
-            partition by provider, account_id, currency, balance
+            partition by provider, account_id, wallet_key, balance
             order by
                 transaction_time desc, is_demand desc, transaction_id desc, in_out_type desc
             rows between unbounded preceding and 1 preceding
@@ -73,9 +73,9 @@ backward_marked as (
 
 segment_starts as (
     select
-        provider, account_id, currency, transaction_id, in_out_type,
+        provider, account_id, wallet_key, transaction_id, in_out_type,
         row_number() over (
-            partition by provider, account_id, currency
+            partition by provider, account_id, wallet_key
             order by transaction_time, created_at, transaction_id, in_out_type
         ) as segment_no
     from forward_marked
@@ -84,9 +84,9 @@ segment_starts as (
 
 segment_ends as (
     select
-        provider, account_id, currency, transaction_id, in_out_type,
+        provider, account_id, wallet_key, transaction_id, in_out_type,
         row_number() over (
-            partition by provider, account_id, currency
+            partition by provider, account_id, wallet_key
             order by transaction_time, created_at, transaction_id, in_out_type
         ) as segment_no
     from backward_marked
@@ -99,7 +99,7 @@ gaps as (
     select
         starts.provider,
         starts.account_id,
-        starts.currency,
+        starts.wallet_key,
         ends.transaction_id as previous_transaction_id,
         ends.in_out_type as previous_in_out_type,
         starts.transaction_id,
@@ -108,7 +108,7 @@ gaps as (
     inner join segment_ends as ends
         on starts.provider = ends.provider
         and starts.account_id = ends.account_id
-        and starts.currency = ends.currency
+        and starts.wallet_key = ends.wallet_key
         and starts.segment_no = ends.segment_no + 1
 ),
 
@@ -118,17 +118,17 @@ final as (
         gaps.provider,
         gaps.account_id,
         'wallet' as entity_type,
-        gaps.account_id || ':' || gaps.currency as entity_id,
+        gaps.wallet_key as entity_id,
         gaps.transaction_id,
         gaps.previous_transaction_id as related_transaction_id,
-        gaps.currency,
+        nxt.currency,
         cast(prev.after_balance as decimal(38, 8)) as expected,
         cast(nxt.before_balance as decimal(38, 8)) as actual,
         cast(nxt.before_balance - prev.after_balance as decimal(38, 8)) as difference,
         format(
             'The {} wallet''s balance jumps from {} after entry {} to {} before entry {}: '
             || '{} of movement is not in the ledger.',
-            gaps.currency, prev.after_balance::varchar, gaps.previous_transaction_id,
+            nxt.wallet_name, prev.after_balance::varchar, gaps.previous_transaction_id,
             nxt.before_balance::varchar, gaps.transaction_id,
             (nxt.before_balance - prev.after_balance)::varchar
         ) as detail,
@@ -141,13 +141,13 @@ final as (
     inner join entries as prev
         on gaps.provider = prev.provider
         and gaps.account_id = prev.account_id
-        and gaps.currency = prev.currency
+        and gaps.wallet_key = prev.wallet_key
         and gaps.previous_transaction_id = prev.transaction_id
         and gaps.previous_in_out_type = prev.in_out_type
     inner join entries as nxt
         on gaps.provider = nxt.provider
         and gaps.account_id = nxt.account_id
-        and gaps.currency = nxt.currency
+        and gaps.wallet_key = nxt.wallet_key
         and gaps.transaction_id = nxt.transaction_id
         and gaps.in_out_type = nxt.in_out_type
 )

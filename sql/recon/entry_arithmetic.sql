@@ -1,7 +1,7 @@
 -- Ledger entries whose balances did not move by their amount (after - before = +amount for income, -amount for expense).
--- Grain: one row per offending entry (provider, account_id, transaction_id, in_out_type, currency).
+-- Grain: one row per offending entry (provider, account_id, transaction_id, in_out_type, currency), over every provider's ledger.
 with entries as (
-    select * from stg_openapi__transactions
+    select * from fct_ledger_entries
 ),
 
 checked as (

@@ -20,6 +20,10 @@ with findings as (
     select * from order_debit_mismatch
     union all by name
     select * from card_balance_mismatch
+    union all by name
+    select * from jt_balance_composition
+    union all by name
+    select * from money_unit_mismatch
 ),
 
 checks as (

@@ -1,11 +1,11 @@
--- Wallets whose reported available_balance differs from their ledger chain at the snapshot (only where the chain is known complete).
--- Grain: one row per wallet (provider, account_id, currency), from its latest comparable snapshot.
+-- Wallets whose reported balance (OPEN-API reported_balance, JT user balance) differs from their ledger chain at the snapshot, where the chain is known complete.
+-- Grain: one row per wallet (provider, account_id, wallet_key), from its latest comparable snapshot.
 with wallets as (
-    select * from stg_openapi__wallets
+    select * from int_wallets__reported
 ),
 
 entries as (
-    select * from stg_openapi__transactions
+    select * from fct_ledger_entries
 ),
 
 comparable as (
@@ -15,7 +15,7 @@ comparable as (
     from wallets
     where chain_complete_through is not null
     qualify row_number() over (
-        partition by provider, account_id, currency order by snapshot_at desc
+        partition by provider, account_id, wallet_key order by snapshot_at desc
     ) = 1
 ),
 
@@ -23,7 +23,7 @@ chain_as_of as (
     select
         comparable.provider,
         comparable.account_id,
-        comparable.currency,
+        comparable.wallet_key,
         entries.transaction_id,
         entries.in_out_type,
         entries.transaction_time,
@@ -37,7 +37,7 @@ chain_as_of as (
     inner join entries
         on comparable.provider = entries.provider
         and comparable.account_id = entries.account_id
-        and comparable.currency = entries.currency
+        and comparable.wallet_key = entries.wallet_key
         and entries.transaction_time <= comparable.chain_complete_through
 ),
 
@@ -46,7 +46,7 @@ last_second as (
     select *
     from chain_as_of
     qualify rank() over (
-        partition by provider, account_id, currency
+        partition by provider, account_id, wallet_key
         order by transaction_time desc
     ) = 1
 ),
@@ -60,7 +60,7 @@ chain_end as (
         from last_second as other
         where other.provider = last_second.provider
             and other.account_id = last_second.account_id
-            and other.currency = last_second.currency
+            and other.wallet_key = last_second.wallet_key
             and other.before_balance = last_second.after_balance
             and not (
                 other.transaction_id = last_second.transaction_id
@@ -68,7 +68,7 @@ chain_end as (
             )
     )
     qualify row_number() over (
-        partition by provider, account_id, currency order by transaction_id, in_out_type
+        partition by provider, account_id, wallet_key order by transaction_id, in_out_type
     ) = 1
 ),
 
@@ -78,18 +78,18 @@ final as (
         comparable.provider,
         comparable.account_id,
         'wallet' as entity_type,
-        comparable.account_id || ':' || comparable.currency as entity_id,
+        comparable.wallet_key as entity_id,
         chain_end.transaction_id,
         cast(null as varchar) as related_transaction_id,
         comparable.currency,
         cast(chain_end.after_balance as decimal(38, 8)) as expected,
-        cast(comparable.available_balance as decimal(38, 8)) as actual,
-        cast(comparable.available_balance - chain_end.after_balance as decimal(38, 8))
+        cast(comparable.reported_balance as decimal(38, 8)) as actual,
+        cast(comparable.reported_balance - chain_end.after_balance as decimal(38, 8))
             as difference,
         format(
-            'The provider reports {} {} available at {}, but the ledger ends at {} '
+            'The provider reports {} {} {} at {}, but the ledger ends at {} '
             || '(after entry {}).',
-            comparable.available_balance::varchar, comparable.currency,
+            comparable.reported_balance::varchar, comparable.currency, comparable.reported_as,
             strftime(comparable.snapshot_at, '%Y-%m-%d %H:%M:%S'),
             chain_end.after_balance::varchar, chain_end.transaction_id
         ) as detail,
@@ -102,8 +102,8 @@ final as (
     inner join chain_end
         on comparable.provider = chain_end.provider
         and comparable.account_id = chain_end.account_id
-        and comparable.currency = chain_end.currency
-    where comparable.available_balance <> chain_end.after_balance
+        and comparable.wallet_key = chain_end.wallet_key
+    where comparable.reported_balance <> chain_end.after_balance
 )
 
 select * from final

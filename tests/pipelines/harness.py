@@ -15,7 +15,13 @@ import pytest
 
 from assets.landing import landing_assets
 from assets.recon import recon_assets
-from assets.resources import OpenApiResource, ReconResource, WarehouseResource
+from assets.resources import (
+    JtResource,
+    OpenApiResource,
+    ReconResource,
+    WarehouseResource,
+    WhaletResource,
+)
 from assets.warehouse import warehouse_assets
 from pipelines.schedules import range_tags
 from sandbox import SandboxApp, World
@@ -35,6 +41,8 @@ class Harness:
         settings = {"page_size": 100, "backoff_base_seconds": 0.01, "requests_per_second": 0.0}
         resources = {
             "openapi": OpenApiResource(**(settings | openapi)),
+            "jt": JtResource(**settings),
+            "whalet": WhaletResource(backoff_base_seconds=0.01, requests_per_second=0.0),
             "warehouse": WarehouseResource(data_dir=str(self.data_dir)),
             "recon": ReconResource(),
         }
