@@ -25,7 +25,11 @@ from assets.resources import (
 from assets.warehouse import warehouse_assets
 from pipelines.schedules import range_tags
 from sandbox import SandboxApp, World
+from sandbox.asgi import AsgiApp
+from sandbox.jt_app import JtApp
+from sandbox.jt_sign import generate_merchant_key
 from sandbox.serve import BackgroundServer
+from sandbox.whalet_app import WhaletApp
 
 
 @dataclass
@@ -38,7 +42,11 @@ class Harness:
     monkeypatch: pytest.MonkeyPatch
 
     def run(self, first: date, last: date, **openapi: Any) -> dg.ExecuteInProcessResult:
-        settings = {"page_size": 100, "backoff_base_seconds": 0.01, "requests_per_second": 0.0}
+        settings: dict[str, Any] = {
+            "page_size": 100,
+            "backoff_base_seconds": 0.01,
+            "requests_per_second": 0.0,
+        }
         resources = {
             "openapi": OpenApiResource(**(settings | openapi)),
             "jt": JtResource(**settings),
@@ -75,21 +83,69 @@ def completed(result: dg.ExecuteInProcessResult) -> bool:
     )
 
 
-@contextmanager
-def harness(
-    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, app: SandboxApp | None = None
-) -> Iterator[Harness]:
-    app = app or SandboxApp(world)
+def _serve(app: AsgiApp, servers: list[BackgroundServer]) -> BackgroundServer:
     server = BackgroundServer(app)
     server.start()
-    monkeypatch.setenv("OPENAPI_BASE_URL", server.base_url)
-    monkeypatch.setenv(
-        "OPENAPI_CUSTOMERS",
-        ",".join(f"{c['customer_id']}:{c['app_id']}:{c['key']}" for c in world.credentials()),
-    )
-    monkeypatch.delenv("OPENAPI_CUSTOMER_ID", raising=False)
+    servers.append(server)
+    return server
+
+
+@contextmanager
+def harness(
+    world: World,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    app: SandboxApp | None = None,
+    all_providers: bool = False,
+) -> Iterator[Harness]:
+    """The pipeline configured for the world's OPEN-API customers and, with `all_providers`,
+    its JT merchant and Whalet partner too (otherwise JT and Whalet are left unconfigured)."""
+    app = app or SandboxApp(world)
+    servers: list[BackgroundServer] = []
+    for name in PROVIDER_SETTINGS:
+        monkeypatch.delenv(name, raising=False)
     try:
+        server = _serve(app, servers)
+        monkeypatch.setenv("OPENAPI_BASE_URL", server.base_url)
+        monkeypatch.setenv(
+            "OPENAPI_CUSTOMERS",
+            ",".join(f"{c['customer_id']}:{c['app_id']}:{c['key']}" for c in world.credentials()),
+        )
+        if all_providers:
+            # The key lives outside the data directory, as a deployment's would.
+            private_pem, public_pem = generate_merchant_key()
+            key_file = tmp_path / "secrets" / "jt_private_key.pem"
+            key_file.parent.mkdir(parents=True, exist_ok=True)
+            key_file.write_bytes(private_pem)
+            jt = _serve(JtApp(world, public_pem), servers)
+            whalet = _serve(WhaletApp(world), servers)
+            creds = world.whalet.credentials()
+            for name, value in {
+                "JT_BASE_URL": jt.base_url,
+                "JT_APP_ID": world.jt.app_id,
+                "JT_PRIVATE_KEY_FILE": str(key_file),
+                "WHALET_BASE_URL": whalet.base_url,
+                "WHALET_PARTNER_ID": creds["partner_id"],
+                "WHALET_CLIENT_ID": creds["client_id"],
+                "WHALET_SECRET_KEY": creds["secret_key"],
+                "WHALET_USER_IDS": ",".join(creds["user_ids"]),
+            }.items():
+                monkeypatch.setenv(name, value)
         with dg.instance_for_test() as instance:
             yield Harness(world, app, server, tmp_path / "data", instance, monkeypatch)
     finally:
-        server.stop()
+        for running in servers:
+            running.stop()
+
+
+PROVIDER_SETTINGS = (
+    "OPENAPI_CUSTOMER_ID",
+    "JT_BASE_URL",
+    "JT_APP_ID",
+    "JT_PRIVATE_KEY_FILE",
+    "WHALET_BASE_URL",
+    "WHALET_PARTNER_ID",
+    "WHALET_CLIENT_ID",
+    "WHALET_SECRET_KEY",
+    "WHALET_USER_IDS",
+)

@@ -1,0 +1,113 @@
+"""JT and Whalet end to end: with every JT and Whalet anomaly planted, the breaks are exactly the
+manifest's, and the OPEN-API findings of the same world are what they are without them."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sandbox import JtConfig, WhaletConfig, WorldConfig, build_world
+from tests.pipelines.harness import completed, harness
+
+BREAK_COLUMNS = (
+    "provider, check_name, account_id, entity_type, entity_id, status, severity, "
+    "transaction_id, related_transaction_id, currency, expected, actual, difference, detail, "
+    "source_file"
+)
+SNAPSHOT_TIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
+JT_ANOMALIES = {
+    "jt_balance_composition": 2,
+    "chain_gap": 2,
+    "entry_arithmetic": 2,
+    "wallet_balance_mismatch": 2,
+}
+OPENAPI_ANOMALIES = {"chain_gap": 1, "entry_arithmetic": 1, "wallet_balance_mismatch": 1}
+WORLD = WorldConfig(
+    seed=17,
+    customers=2,
+    days=3,
+    entries_per_day=60,
+    anomalies=OPENAPI_ANOMALIES,
+    jt=JtConfig(users=5, records_per_day=150, anomalies=JT_ANOMALIES),
+    whalet=WhaletConfig(users=2, anomalies={"money_unit_mismatch": 3}),
+)
+
+
+def run_world(
+    cfg: WorldConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> list[dict[str, Any]]:
+    world = build_world(cfg)
+    with harness(world, tmp_path, monkeypatch, all_providers=True) as h:
+        result = h.run(cfg.start_date, cfg.start_date + timedelta(days=cfg.days - 1))
+        assert completed(result)
+        rows = h.query(f"select {BREAK_COLUMNS} from fct_breaks")
+    names = [c.strip() for c in BREAK_COLUMNS.split(",")]
+    return [dict(zip(names, r, strict=True)) for r in rows]
+
+
+def identity(row: dict[str, Any]) -> tuple[str, str, str, str]:
+    return (row["provider"], row["check_name"], str(row["account_id"]), row["entity_id"])
+
+
+def test_jt_and_whalet_breaks_are_exactly_the_planted_anomalies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = build_world(WORLD)
+    manifest = world.manifest()["anomalies"]
+    found = run_world(WORLD, tmp_path / "all", monkeypatch)
+    by_identity = {identity(r): r for r in found}
+    assert len(by_identity) == len(found), "one break per planted entity"
+    planted = {identity(a): a for a in manifest}
+    kinds = {(p, c) for p, c, _, _ in planted}
+    assert {("jt", k) for k in JT_ANOMALIES} | {("whalet", "money_unit_mismatch")} <= kinds
+    # Both forms of jt_balance_composition: a user, and a total over the users.
+    assert {a["entity_type"] for a in manifest if a["check_name"] == "jt_balance_composition"} == {
+        "user",
+        "user_totals",
+    }
+    assert set(by_identity) == set(planted)
+
+    for key, truth in planted.items():
+        brk = by_identity[key]
+        assert brk["status"] == "open" and brk["severity"] == "error", key
+        assert f"lake/provider={key[0]}/" in brk["source_file"]
+        for field in ("expected", "actual", "difference"):
+            assert brk[field] == Decimal(truth[field]), (key, field)
+        if key[1] == "chain_gap":
+            assert [brk["related_transaction_id"], brk["transaction_id"]] == truth[
+                "transaction_ids"
+            ]
+        if key[1] == "entry_arithmetic":
+            assert brk["transaction_id"] == truth["entity_id"]
+
+
+def test_openapi_findings_do_not_change_when_jt_and_whalet_join(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alone = WorldConfig(**{**WORLD.__dict__, "jt": JtConfig(), "whalet": WhaletConfig()})
+    with harness(build_world(alone), tmp_path / "alone", monkeypatch) as h:
+        result = h.run(alone.start_date, alone.start_date + timedelta(days=alone.days - 1))
+        assert completed(result)
+        names = [c.strip() for c in BREAK_COLUMNS.split(",")]
+        only = [
+            dict(zip(names, r, strict=True))
+            for r in h.query(f"select {BREAK_COLUMNS} from fct_breaks")
+        ]
+    together = run_world(WORLD, tmp_path / "together", monkeypatch)
+
+    def openapi(rows: list[dict[str, Any]]) -> dict[tuple[str, str, str, str], tuple[Any, ...]]:
+        keep = ("expected", "actual", "difference", "transaction_id")
+        return {
+            # The detail names when the snapshot was read, which differs between the runs.
+            identity(r): (*(r[k] for k in keep), SNAPSHOT_TIME.sub("<time>", r["detail"]))
+            for r in rows
+            if r["provider"] == "openapi"
+        }
+
+    assert openapi(only) and openapi(only) == openapi(together)
+    assert {r["provider"] for r in only} == {"openapi"}
