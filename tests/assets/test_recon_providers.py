@@ -3,6 +3,7 @@ manifest's, and the OPEN-API findings of the same world are what they are withou
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import timedelta
 from decimal import Decimal
@@ -12,7 +13,7 @@ from typing import Any
 import pytest
 
 from sandbox import JtConfig, WhaletConfig, WorldConfig, build_world
-from tests.pipelines.harness import completed, harness
+from tests.pipelines.harness import VARCHAR_COLUMNS, completed, harness
 
 BREAK_COLUMNS = (
     "provider, check_name, account_id, entity_type, entity_id, status, severity, "
@@ -111,3 +112,40 @@ def test_openapi_findings_do_not_change_when_jt_and_whalet_join(
 
     assert openapi(only) and openapi(only) == openapi(together)
     assert {r["provider"] for r in only} == {"openapi"}
+
+
+def test_no_key_token_or_secret_reaches_the_data_directory_or_logs(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    world = build_world(WORLD)
+    with harness(world, tmp_path, monkeypatch, all_providers=True) as h:
+        result = h.run(WORLD.start_date, WORLD.start_date + timedelta(days=WORLD.days - 1))
+        assert completed(result)
+        events = [e.message for e in h.instance.all_logs(result.run_id)]
+        strings = [
+            str(v)
+            for t, col in h.query(VARCHAR_COLUMNS)
+            for (v,) in h.query(f'select distinct "{col}" from {t}')
+        ]
+        assert h.jt_private_key_pem is not None and h.whalet_app is not None
+        tokens = list(h.whalet_app.tokens)
+        assert h.whalet_app.tokens_issued >= 1 and tokens
+        pem_lines = h.jt_private_key_pem.decode().splitlines()[1:-1]
+    secrets = [
+        *tokens,
+        world.whalet.credentials()["secret_key"],
+        *(c["key"] for c in world.credentials()),
+        *pem_lines,  # every 64-character line of the key's Base64 body
+    ]
+    blobs = [p.read_bytes() for p in h.data_dir.rglob("*") if p.is_file()]
+    assert any(p.suffix == ".parquet" for p in h.data_dir.rglob("*"))
+    logs = caplog.text + capsys.readouterr().out + "\n".join(events)
+    assert "whalet" in logs and "jt" in logs  # the logs did cover both providers
+    for secret in secrets:
+        assert not any(secret.encode() in b for b in blobs), "a secret in a file"
+        assert secret not in logs, "a secret in the logs"
+        assert all(secret not in s for s in strings), "a secret in a table"

@@ -31,6 +31,12 @@ from sandbox.jt_sign import generate_merchant_key
 from sandbox.serve import BackgroundServer
 from sandbox.whalet_app import WhaletApp
 
+# Every text column of every table: where a secret could hide in the warehouse.
+VARCHAR_COLUMNS = (
+    "select table_name, column_name from duckdb_columns() "
+    "where not internal and data_type = 'VARCHAR'"
+)
+
 
 @dataclass
 class Harness:
@@ -40,6 +46,9 @@ class Harness:
     data_dir: Path
     instance: dg.DagsterInstance
     monkeypatch: pytest.MonkeyPatch
+    # With all providers: the JT merchant's private key and the Whalet app (its tokens).
+    jt_private_key_pem: bytes | None = None
+    whalet_app: WhaletApp | None = None
 
     def run(self, first: date, last: date, **openapi: Any) -> dg.ExecuteInProcessResult:
         settings: dict[str, Any] = {
@@ -111,6 +120,8 @@ def harness(
             "OPENAPI_CUSTOMERS",
             ",".join(f"{c['customer_id']}:{c['app_id']}:{c['key']}" for c in world.credentials()),
         )
+        private_pem: bytes | None = None
+        whalet_app: WhaletApp | None = None
         if all_providers:
             # The key lives outside the data directory, as a deployment's would.
             private_pem, public_pem = generate_merchant_key()
@@ -118,7 +129,8 @@ def harness(
             key_file.parent.mkdir(parents=True, exist_ok=True)
             key_file.write_bytes(private_pem)
             jt = _serve(JtApp(world, public_pem), servers)
-            whalet = _serve(WhaletApp(world), servers)
+            whalet_app = WhaletApp(world)
+            whalet = _serve(whalet_app, servers)
             creds = world.whalet.credentials()
             for name, value in {
                 "JT_BASE_URL": jt.base_url,
@@ -132,7 +144,16 @@ def harness(
             }.items():
                 monkeypatch.setenv(name, value)
         with dg.instance_for_test() as instance:
-            yield Harness(world, app, server, tmp_path / "data", instance, monkeypatch)
+            yield Harness(
+                world,
+                app,
+                server,
+                tmp_path / "data",
+                instance,
+                monkeypatch,
+                private_pem,
+                whalet_app,
+            )
     finally:
         for running in servers:
             running.stop()

@@ -20,13 +20,9 @@ from pipelines.schedules import nightly_days
 from sandbox import FAULT_KINDS, FaultConfig, SandboxApp, World, WorldConfig, build_world
 from sandbox.model import INCOME
 from sandbox.world import chain_order
-from tests.pipelines.harness import Harness, completed, harness
+from tests.pipelines.harness import VARCHAR_COLUMNS, Harness, completed, harness
 from tests.sandbox.conftest import pull_world
 
-VARCHAR_COLUMNS = (
-    "select table_name, column_name from duckdb_columns() "
-    "where not internal and data_type = 'VARCHAR'"
-)
 WORLD = WorldConfig(seed=21, customers=2, days=3, entries_per_day=80)
 FIRST = WORLD.start_date
 LAST = FIRST + timedelta(days=WORLD.days - 1)
