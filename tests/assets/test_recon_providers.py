@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from assets import duck
+from assets.duck import SQL_DIR
 from sandbox import JtConfig, WhaletConfig, WorldConfig, build_world
 from tests.pipelines.harness import VARCHAR_COLUMNS, completed, harness
 
@@ -72,6 +74,9 @@ def test_jt_and_whalet_breaks_are_exactly_the_planted_anomalies(
         "user_totals",
     }
     assert set(by_identity) == set(planted)
+    # One chain model found the gaps of both ledgers.
+    for check in ("chain_gap", "entry_arithmetic", "wallet_balance_mismatch"):
+        assert {p for p, c, _, _ in by_identity if c == check} == {"openapi", "jt"}, check
 
     for key, truth in planted.items():
         brk = by_identity[key]
@@ -149,3 +154,16 @@ def test_no_key_token_or_secret_reaches_the_data_directory_or_logs(
         assert not any(secret.encode() in b for b in blobs), "a secret in a file"
         assert secret not in logs, "a secret in the logs"
         assert all(secret not in s for s in strings), "a secret in a table"
+
+
+def test_the_chain_and_arithmetic_checks_are_one_sql_model_each_for_every_provider() -> None:
+    shared = ("chain_gap", "entry_arithmetic", "wallet_balance_mismatch")
+    for model in shared:
+        text = duck.sql_text(model)
+        assert "from fct_ledger_entries" in text, model
+        assert "stg_openapi" not in text and "stg_jt" not in text, model
+    ledger = duck.sql_text("fct_ledger_entries")
+    assert "from stg_openapi__transactions" in ledger and "from stg_jt__balance_records" in ledger
+    stems = [p.stem for p in SQL_DIR.rglob("*.sql")]
+    assert all(stems.count(m) == 1 for m in shared)
+    assert not [s for s in stems if ("chain" in s or "arithmetic" in s) and s not in shared]
