@@ -7,6 +7,7 @@ import logging
 import os
 import shutil
 import sys
+import tempfile
 from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
@@ -49,6 +50,7 @@ def _progress_to_terminal() -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
+PROVIDERS = {"OPEN-API": "OPENAPI_BASE_URL", "JT": "JT_BASE_URL", "Whalet": "WHALET_BASE_URL"}
 EXIT_FAILED = 1
 EXIT_OPEN_BREAKS = 3  # --fail-on-breaks: the run worked and found open error breaks
 
@@ -65,8 +67,9 @@ def run_days(first: date, last: date, fail_on_breaks: bool = False) -> int:
 
     _progress_to_terminal()
     instance = _instance()
-    if not os.environ.get("OPENAPI_BASE_URL"):
-        print("note: OPEN-API is not configured (OPENAPI_BASE_URL unset); it is skipped")
+    for name, setting in PROVIDERS.items():
+        if not os.environ.get(setting):
+            print(f"note: {name} is not configured ({setting} unset); it is skipped")
     print(f"recon: loading {first} .. {last} into {_data_dir() / 'warehouse.duckdb'}")
     job = defs.resolve_job_def("recon")
     result = job.execute_in_process(
@@ -177,22 +180,41 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from sandbox import SandboxApp, build_world, default_config
-    from sandbox.serve import serving
+    from sandbox import build_world, default_config
+    from sandbox.serve import serving_all
 
     world = build_world(default_config(args.seed))
     # The demo keeps its own warehouse so sandbox rows never mix with a real provider's.
     demo_dir = _data_dir() / "demo"
     shutil.rmtree(demo_dir / "lake", ignore_errors=True)
     (demo_dir / "warehouse.duckdb").unlink(missing_ok=True)
-    with serving(SandboxApp(world)) as server:
-        print(f"sandbox: OPEN-API world (seed {args.seed}) at {server.base_url}")
-        os.environ["OPENAPI_BASE_URL"] = server.base_url
-        os.environ["OPENAPI_CUSTOMERS"] = ",".join(
-            f"{c['customer_id']}:{c['app_id']}:{c['key']}" for c in world.credentials()
+    # The JT merchant key is a secret: it lives outside the data directory, for this run only.
+    with tempfile.TemporaryDirectory(prefix="recon-demo-") as secrets, serving_all(world) as s:
+        key_file = Path(secrets) / "jt_private_key.pem"
+        key_file.touch(mode=0o600)
+        key_file.write_bytes(s.jt_private_key_pem)
+        print(f"sandbox (seed {args.seed}): OPEN-API at {s.openapi.base_url}")
+        print(f"  JT wallet at {s.jt.base_url}, Whalet at {s.whalet.base_url}")
+        whalet = world.whalet.credentials()
+        os.environ.update(
+            {
+                "OPENAPI_BASE_URL": s.openapi.base_url,
+                "OPENAPI_CUSTOMERS": ",".join(
+                    f"{c['customer_id']}:{c['app_id']}:{c['key']}" for c in world.credentials()
+                ),
+                "OPENAPI_TIMEZONE": world.cfg.timezone,
+                "JT_BASE_URL": s.jt.base_url,
+                "JT_APP_ID": world.jt.app_id,
+                "JT_PRIVATE_KEY_FILE": str(key_file),
+                "JT_TIMEZONE": world.cfg.timezone,
+                "WHALET_BASE_URL": s.whalet.base_url,
+                "WHALET_PARTNER_ID": whalet["partner_id"],
+                "WHALET_CLIENT_ID": whalet["client_id"],
+                "WHALET_SECRET_KEY": whalet["secret_key"],
+                "WHALET_USER_IDS": ",".join(whalet["user_ids"]),
+                "RECON_DATA_DIR": str(demo_dir),
+            }
         )
-        os.environ["OPENAPI_TIMEZONE"] = world.cfg.timezone
-        os.environ["RECON_DATA_DIR"] = str(demo_dir)
         first = world.cfg.start_date
         code = run_days(first, first + timedelta(days=world.cfg.days - 1))
     if code == 0:
@@ -208,13 +230,18 @@ def print_planted_vs_found(planted: list[dict[str, object]]) -> None:
     """How the checks did against the sandbox's ground truth (its anomaly manifest)."""
     with _read_only() as con:
         rows = con.execute(
-            "select check_name, account_id, entity_id from fct_breaks where status <> 'resolved'"
+            "select provider, check_name, account_id, entity_id from fct_breaks "
+            "where status <> 'resolved'"
         ).fetchall()
-    found = {(str(c), str(a), str(e)) for c, a, e in rows}
-    truth = {(str(p["check_name"]), str(p["customer_id"]), str(p["entity_id"])) for p in planted}
-    missed = sorted({c for c, _, _ in truth - found})
+    found = {tuple(str(v) for v in r) for r in rows}
+    keys = ("provider", "check_name", "account_id", "entity_id")
+    truth = {tuple(str(p[k]) for k in keys) for p in planted}
+    missed = sorted({f"{p}/{c}" for p, c, _, _ in truth - found})
+    providers = ", ".join(
+        f"{p} {sum(1 for t in truth if t[0] == p)}" for p in sorted({t[0] for t in truth})
+    )
     print(
-        f"\nthe sandbox planted {len(truth)} anomalies (docs/sandbox.md): "
+        f"\nthe sandbox planted {len(truth)} anomalies ({providers}; docs/sandbox.md): "
         f"{len(truth & found)} found as breaks, {len(found - truth)} breaks it did not plant"
     )
     if missed:

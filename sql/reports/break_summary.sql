@@ -13,8 +13,9 @@ per_currency as (
         breaks.check_name,
         breaks.provider,
         breaks.currency,
+        checks.difference_unit,
         sum(abs(breaks.difference)) filter (
-            where breaks.status = 'open' and checks.difference_unit = 'money'
+            where breaks.status = 'open' and checks.difference_unit in ('money', 'minor')
         ) as open_amount
     from breaks
     inner join checks on breaks.check_name = checks.check_name
@@ -25,8 +26,13 @@ amounts as (
     select
         check_name,
         provider,
-        string_agg(currency || ' ' || cast(open_amount as decimal(38, 2))::varchar, ', ' order by currency)
-            filter (where open_amount is not null) as open_amounts
+        string_agg(
+            case difference_unit
+                when 'minor' then currency || ' ' || cast(open_amount as bigint)::varchar || ' cents'
+                else currency || ' ' || cast(open_amount as decimal(38, 2))::varchar
+            end,
+            ', ' order by currency
+        ) filter (where open_amount is not null) as open_amounts
     from per_currency
     group by all
 ),

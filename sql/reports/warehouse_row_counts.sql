@@ -19,6 +19,20 @@ with loaded as (
     select 'openapi', 'exchange_rates (latest snapshot)', count(*)
     from raw_openapi__exchange_rates
     where _snapshot_at = (select max(_snapshot_at) from raw_openapi__exchange_rates)
+    union all
+    select 'jt', 'balance_records', count(*) from raw_jt__balance_records
+    union all
+    select 'jt', 'users (latest snapshot)', count(*)
+    from raw_jt__users
+    where _snapshot_at = (select max(_snapshot_at) from raw_jt__users)
+    union all
+    select 'whalet', 'balances (latest snapshot)', count(*)
+    from raw_whalet__balances
+    where _snapshot_at = (select max(_snapshot_at) from raw_whalet__balances)
+    union all
+    select 'whalet', 'platform_balances (latest snapshot)', count(*)
+    from raw_whalet__platform_balances
+    where _snapshot_at = (select max(_snapshot_at) from raw_whalet__platform_balances)
 ),
 
 refused as (
