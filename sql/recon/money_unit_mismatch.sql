@@ -83,15 +83,30 @@ final as (
             || 'but Whalet sent {} cents.',
             field,
             case holder when 'user' then 'user ' || account_id else 'the platform' end,
-            fund_source, record_currency, amount::varchar, currency, cent_factor::varchar,
-            (amount * cent_factor)::varchar, cents::varchar
+            fund_source, record_currency, amount_text, currency, cent_factor::varchar,
+            cents_expected_text, cents::varchar
         ) as detail,
         false as is_pending,
         holder || ':' || fund_source || ':' || record_currency || ':' || field as break_key,
         _source_file as source_file,
         snapshot_at as window_start,
         snapshot_at as window_end
-    from money_objects
+    from (
+        select
+            *,
+            -- Amounts land with 8 decimals; the sentence shows them as the provider wrote
+            -- them (2 decimals unless there were more).
+            case
+                when amount = round(amount, 2) then cast(amount as decimal(24, 2))::varchar
+                else amount::varchar
+            end as amount_text,
+            case
+                when amount * cent_factor = round(amount * cent_factor)
+                    then cast(amount * cent_factor as hugeint)::varchar
+                else (amount * cent_factor)::varchar
+            end as cents_expected_text
+        from money_objects
+    )
     where amount * cent_factor is distinct from cents
 )
 
