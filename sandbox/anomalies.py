@@ -273,6 +273,7 @@ def describe(p: Planted, wallet_balance: int | None = None) -> dict[str, Any]:
     row: dict[str, Any] = {
         "check_name": p.check_name,
         "provider": "openapi",
+        "account_id": str(p.customer.customer_id),
         "customer_id": p.customer.customer_id,
         "entity_type": p.entity_type,
         "entity_id": p.entity_id,

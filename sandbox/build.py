@@ -1,4 +1,5 @@
-"""Builds a world from its config: customers and wallets, their activity, then the anomalies."""
+"""Builds a world from its config: customers and wallets, their activity, then the anomalies;
+then the JT and Whalet worlds on the same clock."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from sandbox import rates
 from sandbox.anomalies import plant_anomalies
 from sandbox.cards import CardActivity
 from sandbox.config import WorldConfig
+from sandbox.jt_build import build_jt
 from sandbox.model import DAY, Customer, Wallet, day_start
 from sandbox.simulate import CustomerSim
+from sandbox.whalet import WhaletWorld
 from sandbox.world import World, chain_order
 
 # Share of daily events by kind; a card trade moves no wallet, an exchange moves two.
@@ -68,7 +71,8 @@ def _build(cfg: WorldConfig) -> World:
         for wallet in customer.wallets.values():
             chain_order(wallet)
     planted = plant_anomalies(cfg, customers, start, end)
-    return World(cfg, customers, start, end, planted)
+    jt, whalet = build_jt(cfg, start, end), WhaletWorld(cfg, start)
+    return World(cfg, customers, start, end, planted, jt, whalet)
 
 
 def _simulate(cfg: WorldConfig, customer: Customer, start: int, end: int) -> None:

@@ -21,6 +21,15 @@ ANOMALY_KINDS: tuple[str, ...] = (
     "card_balance_mismatch",
 )
 
+JT_ANOMALY_KINDS: tuple[str, ...] = (
+    "jt_balance_composition",
+    "chain_gap",
+    "entry_arithmetic",
+    "wallet_balance_mismatch",
+)
+
+WHALET_ANOMALY_KINDS: tuple[str, ...] = ("money_unit_mismatch",)
+
 FAULT_KINDS: tuple[str, ...] = (
     "rate_limited_429",
     "server_error_5xx",
@@ -61,6 +70,52 @@ class FaultConfig:
         return cls(rates=dict.fromkeys(FAULT_KINDS, rate), **kwargs)
 
 
+def _check_counts(anomalies: dict[str, int], known: tuple[str, ...], provider: str) -> None:
+    unknown = set(anomalies) - set(known)
+    if unknown:
+        raise ValueError(
+            f"unknown {provider} anomaly kinds {sorted(unknown)}; known: {list(known)}"
+        )
+    if any(n < 0 for n in anomalies.values()):
+        raise ValueError(f"{provider} anomaly counts must not be negative")
+
+
+@dataclass(frozen=True)
+class JtConfig:
+    """The JT wallet world: users with balance-record chains, money in minor units (satang)."""
+
+    users: int = 4
+    records_per_day: int = 60  # balance records per day over all users
+    currency: str = "THB"  # minor units = satang, exponent 2
+    anomalies: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _check_counts(self.anomalies, JT_ANOMALY_KINDS, "JT")
+        if self.users < 1 or self.records_per_day < 1:
+            raise ValueError("a JT world needs at least 1 user and 1 record per day")
+
+
+@dataclass(frozen=True)
+class WhaletConfig:
+    """The Whalet world: users' balances per fund source and currency."""
+
+    users: int = 2
+    currencies: tuple[str, ...] = ("USD", "EUR", "CNY")
+    token_ttl_seconds: int = 7200
+    anomalies: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _check_counts(self.anomalies, WHALET_ANOMALY_KINDS, "Whalet")
+        if (
+            self.users < 1
+            or not self.currencies
+            or len(set(self.currencies)) < len(self.currencies)
+        ):
+            raise ValueError("a Whalet world needs at least 1 user and distinct currencies")
+        if self.token_ttl_seconds < 1:
+            raise ValueError("token_ttl_seconds must be positive")
+
+
 @dataclass(frozen=True)
 class WorldConfig:
     """A sandbox world. The same config (seed included) always builds the same world."""
@@ -76,6 +131,8 @@ class WorldConfig:
     anomalies: dict[str, int] = field(default_factory=dict)
     late_entry_rate: float = 0.01
     faults: FaultConfig = field(default_factory=FaultConfig)
+    jt: JtConfig = field(default_factory=JtConfig)
+    whalet: WhaletConfig = field(default_factory=WhaletConfig)
 
     def __post_init__(self) -> None:
         unknown = set(self.anomalies) - set(ANOMALY_KINDS)
@@ -98,6 +155,7 @@ class WorldConfig:
         data["start_date"] = self.start_date.isoformat()
         data["currencies"] = list(self.currencies)
         data["card_currencies"] = list(self.card_currencies)
+        data["whalet"]["currencies"] = list(self.whalet.currencies)
         return data
 
     @classmethod
@@ -114,6 +172,13 @@ class WorldConfig:
                 kwargs[key] = tuple(kwargs[key])
         if "faults" in kwargs:
             kwargs["faults"] = FaultConfig(**kwargs["faults"])
+        if "jt" in kwargs:
+            kwargs["jt"] = JtConfig(**kwargs["jt"])
+        if "whalet" in kwargs:
+            whalet = dict(kwargs["whalet"])
+            if "currencies" in whalet:
+                whalet["currencies"] = tuple(whalet["currencies"])
+            kwargs["whalet"] = WhaletConfig(**whalet)
         return cls(**kwargs)
 
     @classmethod
@@ -137,4 +202,13 @@ def default_config(seed: int = 7) -> WorldConfig:
             "order_debit_mismatch": 1,
             "card_balance_mismatch": 2,
         },
+        jt=JtConfig(
+            anomalies={
+                "jt_balance_composition": 2,
+                "chain_gap": 1,
+                "entry_arithmetic": 1,
+                "wallet_balance_mismatch": 1,
+            }
+        ),
+        whalet=WhaletConfig(anomalies={"money_unit_mismatch": 2}),
     )

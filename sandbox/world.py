@@ -21,6 +21,10 @@ from sandbox.model import DAY, Card, Customer, Entry, Order, Trade, Wallet, fmt_
 
 if TYPE_CHECKING:
     from sandbox.config import WorldConfig
+    from sandbox.jt import JtWorld
+    from sandbox.whalet import WhaletWorld
+
+PROVIDERS = ("openapi", "jt", "whalet")
 
 
 def chain_order(wallet: Wallet) -> None:
@@ -52,7 +56,8 @@ class _CustomerIndex:
 
 
 class World:
-    """The sandbox world. Set `now` (or call `advance`) to move its clock."""
+    """The sandbox world: OPEN-API customers, JT users (`jt`) and Whalet balances (`whalet`)
+    on one clock. Set `now` (or call `advance`) to move it."""
 
     def __init__(
         self,
@@ -61,9 +66,13 @@ class World:
         start: int,
         end: int,
         planted: list[Planted],
+        jt: JtWorld,
+        whalet: WhaletWorld,
     ) -> None:
         self.cfg = cfg
         self.customers = customers
+        self.jt = jt
+        self.whalet = whalet
         self.start = start
         self.end = end
         self.now = end
@@ -153,7 +162,7 @@ class World:
         return rates.reference_rate_e8(from_ccy, to_ccy, self.now, self.cfg.currencies)
 
     def manifest(self) -> dict[str, Any]:
-        """Ground truth of the planted anomalies, as of the world's end."""
+        """Ground truth of the planted anomalies of every provider, as of the world's end."""
         saved, self.now = self.now, self.end
         try:
             rows = []
@@ -162,10 +171,16 @@ class World:
                 rows.append(describe(p, balance))
         finally:
             self.now = saved
-        rows.sort(key=lambda r: (r["check_name"], r["customer_id"], r["entity_id"]))
-        counts = {k: v for k, v in sorted(self.cfg.anomalies.items()) if v}
+        rows += self.jt.manifest_rows(self.end) + self.whalet.manifest_rows()
+        rows.sort(key=lambda r: (r["provider"], r["check_name"], r["account_id"], r["entity_id"]))
+        planted = {
+            "openapi": self.cfg.anomalies,
+            "jt": self.cfg.jt.anomalies,
+            "whalet": self.cfg.whalet.anomalies,
+        }
+        counts = {p: {k: v for k, v in sorted(planted[p].items()) if v} for p in PROVIDERS}
         return {
-            "provider": "openapi",
+            "providers": list(PROVIDERS),
             "seed": self.cfg.seed,
             "config": self.cfg.to_json(),
             "world_start": fmt_time(self.start),
