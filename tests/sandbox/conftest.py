@@ -5,8 +5,18 @@ from typing import Any
 
 import pytest
 
-from sandbox import SandboxApp, World, WorldConfig, build_world, default_config
+from sandbox import (
+    JtApp,
+    SandboxApp,
+    WhaletApp,
+    World,
+    WorldConfig,
+    build_world,
+    default_config,
+    generate_merchant_key,
+)
 from tests.sandbox.client import SandboxClient, pull_customer
+from tests.sandbox.provider_clients import JtClient, WhaletClient
 
 # Small but complete: every activity kind and awkward case occurs, every anomaly can be planted.
 SMALL = WorldConfig(seed=11, customers=2, days=4, entries_per_day=120)
@@ -43,5 +53,25 @@ def default_data(default_world: World) -> list[dict[str, Any]]:
 @pytest.fixture
 def client(clean_world: World) -> Iterator[SandboxClient]:
     c = SandboxClient(SandboxApp(clean_world))
+    yield c
+    c.close()
+
+
+@pytest.fixture(scope="session")
+def merchant_key() -> tuple[bytes, bytes]:
+    """(private PEM, public PEM): RSA key generation is slow enough to do once."""
+    return generate_merchant_key()
+
+
+@pytest.fixture
+def jt(clean_world: World, merchant_key: tuple[bytes, bytes]) -> Iterator[JtClient]:
+    c = JtClient(JtApp(clean_world, merchant_key[1]), merchant_key[0])
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def whalet(clean_world: World) -> Iterator[WhaletClient]:
+    c = WhaletClient(WhaletApp(clean_world))
     yield c
     c.close()
