@@ -14,7 +14,8 @@ from sandbox.serve import serving
 
 def test_recon_demo_prints_row_counts(tmp_path: Path) -> None:
     recon = Path(sys.executable).with_name("recon")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAPI_", "DAGSTER_HOME"))}
+    providers = ("OPENAPI_", "JT_", "WHALET_", "DAGSTER_HOME")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(providers)}
     env["RECON_DATA_DIR"] = str(tmp_path)
     done = subprocess.run(
         [str(recon), "demo"], capture_output=True, text=True, timeout=300, env=env
@@ -22,20 +23,25 @@ def test_recon_demo_prints_row_counts(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
     counts = {
-        parts[1]: int(parts[-2])
+        (parts[0], parts[1]): int(parts[-2])
         for parts in (line.split() for line in lines)
-        if len(parts) >= 4 and parts[0] == "openapi"
+        if len(parts) >= 4 and parts[0] in ("openapi", "jt", "whalet")
     }
-    assert counts["transactions"] > 1000 and counts["orders"] > 100
-    assert counts["card_trades"] > 100 and counts["wallets"] == 12
+    assert counts["openapi", "transactions"] > 1000 and counts["openapi", "orders"] > 100
+    assert counts["openapi", "card_trades"] > 100 and counts["openapi", "wallets"] == 12
+    assert counts["jt", "balance_records"] > 100 and counts["jt", "users"] == 4
+    assert counts["whalet", "balances"] > 0
     assert "transactions 2026-11-09 (1/7)" in done.stderr  # progress on the terminal
     assert (tmp_path / "demo" / "warehouse.duckdb").exists()
     assert re.search(r"chain_gap\s+openapi\s+error\s+2\s", done.stdout)
     assert re.search(r"card_balance_mismatch\s+openapi\s+error\s+2\s", done.stdout)
+    assert re.search(r"chain_gap\s+jt\s+error\s+1\s", done.stdout)
+    assert re.search(r"money_unit_mismatch\s+whalet\s+error\s+2\s", done.stdout)
     assert "Traceback" not in done.stderr and "STEP_FAILURE" not in done.stderr
-    assert "14 anomalies (docs/sandbox.md): 14 found as breaks, 0 breaks it did not plant" in (
-        done.stdout
-    )
+    assert (
+        "21 anomalies (jt 5, openapi 14, whalet 2; docs/sandbox.md): "
+        "21 found as breaks, 0 breaks it did not plant"
+    ) in done.stdout
 
 
 def test_recon_run_rejects_an_empty_range() -> None:
@@ -56,7 +62,8 @@ def _recon(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[
 
 def test_breaks_are_findings_unless_asked_to_fail(tmp_path: Path) -> None:
     world = build_world(WorldConfig(seed=5, customers=1, days=2, anomalies={"chain_gap": 1}))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAPI_", "DAGSTER_HOME"))}
+    providers = ("OPENAPI_", "JT_", "WHALET_", "DAGSTER_HOME")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(providers)}
     env["RECON_DATA_DIR"] = str(tmp_path)
     (creds,) = world.credentials()
     env["OPENAPI_CUSTOMERS"] = f"{creds['customer_id']}:{creds['app_id']}:{creds['key']}"
