@@ -16,14 +16,14 @@ from assets.datasets import dataset
 from assets.landing.common import Landed, report, skipped, write_snapshot
 from assets.resources import WarehouseResource, WhaletResource
 from connectors.whalet.client import WhaletClient
-from connectors.whalet.rows import convert_rows
+from connectors.whalet.rows import convert_rows, unit_mismatches
 
 PROVIDER = "whalet"
 BALANCES = dataset(PROVIDER, "balances")
 PLATFORM = dataset(PROVIDER, "platform_balances")
 
 
-def land_balances(client: WhaletClient, data_dir: Path, taken_at: datetime) -> Landed:
+def land_balances(client: WhaletClient, data_dir: Path, taken_at: datetime) -> tuple[Landed, int]:
     """Every configured user's balances for every fund source, as one snapshot file."""
     extra = {"_snapshot_at": taken_at, "_fetched_at": taken_at}
     rows: list[dict[str, Any]] = []
@@ -35,10 +35,10 @@ def land_balances(client: WhaletClient, data_dir: Path, taken_at: datetime) -> L
             rows += converted.rows
             quarantined += converted.quarantined
     write_snapshot(data_dir, BALANCES, rows, quarantined, taken_at)
-    return Landed(len(rows), len(quarantined), 0, 1)
+    return Landed(len(rows), len(quarantined), 0, 1), unit_mismatches(rows)
 
 
-def land_platform(client: WhaletClient, data_dir: Path, taken_at: datetime) -> Landed:
+def land_platform(client: WhaletClient, data_dir: Path, taken_at: datetime) -> tuple[Landed, int]:
     extra = {"_snapshot_at": taken_at, "_fetched_at": taken_at}
     rows: list[dict[str, Any]] = []
     quarantined: list[dict[str, Any]] = []
@@ -49,7 +49,15 @@ def land_platform(client: WhaletClient, data_dir: Path, taken_at: datetime) -> L
         rows += converted.rows
         quarantined += converted.quarantined
     write_snapshot(data_dir, PLATFORM, rows, quarantined, taken_at)
-    return Landed(len(rows), len(quarantined), 0, 1)
+    return Landed(len(rows), len(quarantined), 0, 1), unit_mismatches(rows)
+
+
+def _result(
+    context: AssetExecutionContext, what: str, landed: Landed, mismatched: int
+) -> dg.MaterializeResult[None]:
+    note = f", {mismatched} money objects with cent != amount x centFactor" if mismatched else ""
+    report(context, f"{what}: {landed.rows} rows, {landed.quarantined} quarantined{note}")
+    return dg.MaterializeResult(metadata={**landed.metadata(), "unit_mismatches": mismatched})
 
 
 def _taken_at() -> datetime:
@@ -71,9 +79,8 @@ def lake_whalet__balances(
     if not whalet.is_configured():
         return skipped(context, "Whalet balances", "WHALET_BASE_URL")
     with whalet.client() as client:
-        landed = land_balances(client, warehouse.root(), _taken_at())
-    report(context, f"whalet balances: {landed.rows} rows, {landed.quarantined} quarantined")
-    return dg.MaterializeResult(metadata=landed.metadata())
+        landed, mismatched = land_balances(client, warehouse.root(), _taken_at())
+    return _result(context, "whalet balances", landed, mismatched)
 
 
 @dg.asset(
@@ -89,9 +96,8 @@ def lake_whalet__platform_balances(
     if not whalet.is_configured():
         return skipped(context, "Whalet platform balances", "WHALET_BASE_URL")
     with whalet.client() as client:
-        landed = land_platform(client, warehouse.root(), _taken_at())
-    report(context, f"whalet platform balances: {landed.rows} rows")
-    return dg.MaterializeResult(metadata=landed.metadata())
+        landed, mismatched = land_platform(client, warehouse.root(), _taken_at())
+    return _result(context, "whalet platform balances", landed, mismatched)
 
 
 whalet_landing_assets = [lake_whalet__balances, lake_whalet__platform_balances]

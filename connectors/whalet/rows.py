@@ -62,3 +62,19 @@ def convert_rows(
     """Typed rows of one user's (or the platform's) records for one fund source."""
     tagged = [{**r, "fundSource": fund_source} if isinstance(r, Mapping) else r for r in raw_rows]
     return convert(SCHEMAS[entity], account, tagged, DATETIME_FORMAT, extra)
+
+
+def unit_mismatches(rows: Iterable[Mapping[str, Any]]) -> int:
+    """Money objects of landed rows whose cents are not amount x centFactor.
+
+    Counted on the way in so a reading says at once that it holds such objects; each one
+    becomes a `money_unit_mismatch` break in the warehouse, the row itself is kept.
+    """
+    count = 0
+    for row in rows:
+        for prefix in MONEY_FIELDS.values():
+            amount, cents = row.get(f"{prefix}_amount"), row.get(f"{prefix}_cents")
+            factor = row.get(f"{prefix}_cent_factor")
+            if amount is not None and (cents is None or factor is None or amount * factor != cents):
+                count += 1
+    return count

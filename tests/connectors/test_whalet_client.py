@@ -11,7 +11,7 @@ import pytest
 from connectors.http import HttpSettings, JsonHttpClient, ProviderError
 from connectors.whalet.client import WhaletClient, WhaletCredentials
 from connectors.whalet.profile import PROFILE
-from connectors.whalet.rows import convert_rows
+from connectors.whalet.rows import convert_rows, unit_mismatches
 from sandbox import WorldConfig, build_world
 from sandbox.serve import serving
 from sandbox.whalet_app import WhaletApp
@@ -97,3 +97,24 @@ def test_money_objects_land_exactly_with_both_of_their_numbers(whalet: Whalet) -
         assert row["fund_source"] == "B2C" and row["user_id"] == user
     refused = convert_rows("balances", user, "B2C", [{"currency": "USD", "balance": 12.5}], {})
     assert refused.rows == [] and "balance_amount" in refused.quarantined[0]["reason"]
+
+
+def test_money_objects_whose_cents_disagree_are_counted_on_the_way_in() -> None:
+    sent = [
+        {
+            "currency": "USD",
+            "balance": {"amount": Decimal("24.77"), "cent": 2477, "centFactor": 100},
+        },
+        {
+            "currency": "EUR",
+            "balance": {"amount": Decimal("24.77"), "cent": 2478, "centFactor": 100},
+        },
+        {
+            "currency": "CNY",
+            "balance": {"amount": 5, "cent": 500, "centFactor": 100},
+            "pendingAmount": {"amount": Decimal("0.5"), "cent": 5, "centFactor": 100},
+        },
+    ]
+    converted = convert_rows("balances", "W1", "B2B", sent, {})
+    assert len(converted.rows) == 3  # a disagreement is kept for the check, not refused
+    assert unit_mismatches(converted.rows) == 2
