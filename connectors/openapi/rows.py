@@ -8,23 +8,12 @@ rounded, guessed or dropped. Card secrets never get this far: see `scrub_card`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta
 from typing import Any
 
 from connectors.openapi.profile import PROFILE
-from connectors.schema import (
-    PLACES,
-    QUARANTINE_SCHEMA,
-    Converted,
-    EntitySchema,
-    cols,
-)
+from connectors.schema import Converted, EntitySchema, cols
 from connectors.schema import convert_rows as convert
 
-__all__ = ["QUARANTINE_SCHEMA", "SCHEMAS", "Converted", "convert_rows", "scrub_card"]
-
-MONEY_PLACES = PLACES["money"]
-RATE_PLACES = PLACES["rate"]
 DATETIME_FORMAT = PROFILE.datetime_format
 
 
@@ -103,8 +92,3 @@ def convert_rows(
 ) -> Converted:
     """Typed rows of one customer's entity for landing, and the rows refused with reasons."""
     return convert(SCHEMAS[entity], customer_id, raw_rows, DATETIME_FORMAT, extra)
-
-
-def window_bounds(day: datetime) -> tuple[str, str]:
-    """The API window [day, day+1) as provider datetime strings."""
-    return day.strftime(DATETIME_FORMAT), (day + timedelta(days=1)).strftime(DATETIME_FORMAT)
