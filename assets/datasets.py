@@ -21,10 +21,11 @@ from connectors.whalet.rows import SCHEMAS as WHALET_SCHEMAS
 WINDOW_COLUMNS = {"_window_start": pa.timestamp("s"), "_window_end": pa.timestamp("s")}
 SNAPSHOT_COLUMNS = {"_snapshot_at": pa.timestamp("s")}
 # A balance snapshot read between two reads of its tails says how far those rows are known
-# complete (assets.landing.land_bracketed).
+# complete (assets.landing.openapi.land_bracketed).
 CHAIN_COLUMNS = {"_tail_from": pa.timestamp("s"), "_chain_through": pa.timestamp("s")}
 FETCHED = {"_fetched_at": pa.timestamp("s")}
-SOURCE = {"_source_file": pa.string()}
+SOURCE_FIELD = pa.field("_source_file", pa.string())  # the landed file a row was loaded from
+SOURCE = {SOURCE_FIELD.name: SOURCE_FIELD.type}
 
 
 @dataclass(frozen=True)

@@ -154,8 +154,9 @@ class WhaletResource(_ProviderResource):
     _prefix: ClassVar[str] = "WHALET"
 
     def credentials(self) -> WhaletCredentials:
+        """The partner's credentials; `WHALET_USER_IDS` may be empty (platform balances only)."""
         values = {n: self.env(n) for n in ("PARTNER_ID", "CLIENT_ID", "SECRET_KEY", "USER_IDS")}
-        missing = [f"WHALET_{n}" for n, v in values.items() if not v]
+        missing = [f"WHALET_{n}" for n, v in values.items() if not v and n != "USER_IDS"]
         if missing:
             raise ValueError(f"Whalet credentials missing: set {', '.join(missing)}")
         users = tuple(u.strip() for u in values["USER_IDS"].split(",") if u.strip())

@@ -15,14 +15,13 @@ import pyarrow as pa
 from dagster import AssetExecutionContext
 
 from assets import duck, lake
-from assets.datasets import DATASETS, Dataset, dataset, tail_entity
+from assets.datasets import DATASETS, SOURCE_FIELD, Dataset, dataset, tail_entity
 from assets.landing import report
 from assets.partitions import DAILY
 from assets.resources import WarehouseResource
 from connectors.schema import QUARANTINE_SCHEMA
 
 POOL = "warehouse"
-SOURCE_FIELD = pa.field("_source_file", pa.string())
 
 
 def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -34,6 +33,16 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
             replaced = ds.table_schema().append(pa.field("_replaced_at", pa.timestamp("us")))
             duck.ensure_table(con, ds.history_table, replaced, ())
     duck.ensure_table(con, "quarantine", QUARANTINE_SCHEMA.append(SOURCE_FIELD), ())
+    _upgrade_quarantine(con)
+
+
+def _upgrade_quarantine(con: duckdb.DuckDBPyConnection) -> None:
+    """Warehouses made before JT and Whalet keyed quarantined rows by an integer customer_id;
+    every provider's account is now the text `account_id`."""
+    columns = {r[0] for r in con.execute("describe quarantine").fetchall()}
+    if "customer_id" in columns and "account_id" not in columns:
+        con.execute("alter table quarantine rename column customer_id to account_id")
+        con.execute("alter table quarantine alter column account_id type varchar")
 
 
 def load_window(

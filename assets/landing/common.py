@@ -119,10 +119,14 @@ def tail_start(data_dir: Path, tails: list[Dataset]) -> datetime | None:
 
 
 def chain_through(
-    complete: bool, tail_from: datetime | None, times: list[datetime]
+    complete: bool, tail_from: datetime | None, times: list[datetime], taken_at: datetime
 ) -> datetime | None:
-    """How far the loaded rows are known complete after a bracketed reading (or None)."""
-    if not complete or tail_from is None:
+    """How far the loaded rows are known complete after a bracketed reading (or None).
+
+    A tail that would start after the reading (a day window landed ahead of the provider's
+    clock) read nothing that could vouch for the chain.
+    """
+    if not complete or tail_from is None or tail_from > taken_at:
         return None
     return max(times) if times else tail_from - timedelta(seconds=1)
 

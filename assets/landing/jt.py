@@ -61,7 +61,7 @@ def land_users(client: JtClient, data_dir: Path, taken_at: datetime) -> Landed:
         "_snapshot_at": taken_at,
         "_fetched_at": taken_at,
         "_tail_from": tail_from if complete else None,
-        "_chain_through": chain_through(complete, tail_from, times),
+        "_chain_through": chain_through(complete, tail_from, times, taken_at),
     }
     converted = convert_rows(USERS.entity, client.app_id, read.rows, extra)
     snapshot = {"_snapshot_at": taken_at, "_fetched_at": taken_at}

@@ -100,7 +100,7 @@ def land_bracketed(
             "_snapshot_at": taken_at,
             "_fetched_at": taken_at,
             "_tail_from": tail_from if complete else None,
-            "_chain_through": chain_through(complete, tail_from, times),
+            "_chain_through": chain_through(complete, tail_from, times, taken_at),
         }
         converted = convert_rows(ds.entity, creds.customer_id, read.rows, extra)
         snapshot += converted.rows

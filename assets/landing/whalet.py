@@ -79,6 +79,8 @@ def lake_whalet__balances(
     if not whalet.is_configured():
         return skipped(context, "Whalet balances", "WHALET_BASE_URL")
     with whalet.client() as client:
+        if not client.creds.user_ids:
+            return skipped(context, "Whalet user balances", "WHALET_USER_IDS")
         landed, mismatched = land_balances(client, warehouse.root(), _taken_at())
     return _result(context, "whalet balances", landed, mismatched)
 

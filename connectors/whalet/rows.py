@@ -75,6 +75,8 @@ def unit_mismatches(rows: Iterable[Mapping[str, Any]]) -> int:
         for prefix in MONEY_FIELDS.values():
             amount, cents = row.get(f"{prefix}_amount"), row.get(f"{prefix}_cents")
             factor = row.get(f"{prefix}_cent_factor")
-            if amount is not None and (cents is None or factor is None or amount * factor != cents):
+            # The rule of the money_unit_mismatch check, nulls included.
+            expected = amount * factor if amount is not None and factor is not None else None
+            if amount is not None and expected != cents:
                 count += 1
     return count

@@ -1,5 +1,5 @@
 -- JT users whose balance is not their base plus COD balance, and JT totals that are not the sums over the users reported with them.
--- Grain: one row per offending user (account_id, mch_uuid) or total field (account_id, field), from the latest snapshot.
+-- Grain: one row per offending user (account_id, mch_uuid) or total field (account_id, field), as of the latest reading.
 with users as (
     select * from stg_jt__users
 ),
@@ -9,11 +9,12 @@ totals as (
 ),
 
 latest_users as (
+    -- The users of the newest reading: a user no longer listed has no finding any more. A
+    -- reading identical to the one before is not loaded again, so the newest loaded users
+    -- are also the users as of a newer totals reading.
     select *
     from users
-    qualify row_number() over (
-        partition by provider, account_id, mch_uuid order by snapshot_at desc
-    ) = 1
+    qualify snapshot_at = max(snapshot_at) over (partition by provider, account_id)
 ),
 
 user_breaks as (
@@ -45,22 +46,18 @@ latest_totals as (
 ),
 
 sums as (
-    -- The users read in the same response as the totals.
+    -- The newest totals against the newest users: each table skips a reading identical to
+    -- its newest, so the two may carry different snapshot times and still be one state.
     select
-        users.provider,
-        users.account_id,
-        users.snapshot_at,
-        sum(users.balance) as balance,
-        sum(users.base_balance) as base_balance,
-        sum(users.cod_balance) as cod_balance,
-        sum(users.withdraw_threshold) as withdraw_threshold,
-        sum(users.unclear_bill_amount) as unclear_bill_amount,
-        sum(users.unclear_bill_amount_due) as unclear_bill_amount_due
-    from users
-    inner join latest_totals
-        on users.provider = latest_totals.provider
-        and users.account_id = latest_totals.account_id
-        and users.snapshot_at = latest_totals.snapshot_at
+        provider,
+        account_id,
+        sum(balance) as balance,
+        sum(base_balance) as base_balance,
+        sum(cod_balance) as cod_balance,
+        sum(withdraw_threshold) as withdraw_threshold,
+        sum(unclear_bill_amount) as unclear_bill_amount,
+        sum(unclear_bill_amount_due) as unclear_bill_amount_due
+    from latest_users
     group by all
 ),
 

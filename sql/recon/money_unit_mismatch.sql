@@ -1,5 +1,5 @@
 -- Whalet money objects whose cents are not their amount times their cent factor, in user and platform balances.
--- Grain: one row per offending money object (account_id, fund_source, currency, field), from the latest snapshot.
+-- Grain: one row per offending money object (account_id, fund_source, currency, field), as of the latest reading.
 with user_balances as (
     select * from stg_whalet__balances
 ),
@@ -15,12 +15,11 @@ records as (
 ),
 
 latest as (
+    -- The records of the newest reading (one reading holds every configured user): a record
+    -- no longer reported has no finding any more.
     select *
     from records
-    qualify row_number() over (
-        partition by provider, holder, account_id, fund_source, currency
-        order by snapshot_at desc
-    ) = 1
+    qualify snapshot_at = max(snapshot_at) over (partition by provider, holder)
 ),
 
 money_objects as (
