@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 
 class WindowIncomplete(Exception):
@@ -85,6 +85,33 @@ def fetch_whole(
             f"with {len(keys)} distinct keys"
         )
     raise WindowIncomplete(f"{what} incomplete after {max(1, attempts)} attempts: {problem}")
+
+
+T = TypeVar("T")
+Rows = list[dict[str, Any]]
+
+
+def bracket(
+    read_snapshot: Callable[[], T],
+    read_tails: Callable[[], dict[str, Rows]],
+    key_fields: Mapping[str, Sequence[str]],
+    attempts: int,
+) -> tuple[T, dict[str, Rows], bool, int]:
+    """A snapshot read between two reads of its tails (the rows that move its balances).
+
+    Returns the snapshot, the tails as read after it, whether both reads of every tail held
+    the same rows, and the attempts it took. Only then do the snapshot's balances describe
+    exactly the loaded rows plus these tails. If the data kept moving on every attempt, the
+    last snapshot is kept but cannot be tied to the rows (a tie-out then reports nothing
+    rather than a false break).
+    """
+    for attempt in range(1, max(1, attempts) + 1):
+        before = read_tails()
+        snapshot = read_snapshot()
+        after = read_tails()
+        if all(same_rows(before[t], after[t], key_fields[t]) for t in after):
+            return snapshot, after, True, attempt
+    return snapshot, after, False, attempt
 
 
 def same_rows(

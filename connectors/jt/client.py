@@ -18,7 +18,7 @@ from typing import Any
 from connectors.http import JsonHttpClient
 from connectors.jt.profile import PROFILE, JtProfile
 from connectors.jt.signing import Signer
-from connectors.paging import Bracketed, Page, Whole, WindowIncomplete, fetch_whole, same_rows
+from connectors.paging import Bracketed, Page, Whole, WindowIncomplete, bracket, fetch_whole
 
 
 @dataclass
@@ -124,12 +124,10 @@ class JtClient:
         if tail_from is None or until - tail_from > timedelta(days=self.profile.max_window_days):
             users = self.users()
             return Bracketed(users.rows, {}, False, 1), users
-        key = self.profile.record_key
-        attempt = 0
-        for attempt in range(1, self.window_attempts + 1):
-            before = self.records(tail_from, until).rows
-            users = self.users()
-            after = self.records(tail_from, until).rows
-            if same_rows(before, after, key):
-                return Bracketed(users.rows, {"records": after}, True, attempt), users
-        return Bracketed(users.rows, {"records": after}, False, attempt), users
+        users, tails, consistent, attempts = bracket(
+            self.users,
+            lambda: {"records": self.records(tail_from, until).rows},
+            {"records": self.profile.record_key},
+            self.window_attempts,
+        )
+        return Bracketed(users.rows, tails, consistent, attempts), users

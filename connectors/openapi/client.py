@@ -9,14 +9,14 @@ fails the check is fetched again; one that fails every attempt raises
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from connectors.http import JsonHttpClient
 from connectors.openapi.profile import PROFILE, OpenApiProfile
 from connectors.openapi.rows import scrub_card
-from connectors.paging import Bracketed, Page, fetch_whole, same_rows
+from connectors.paging import Bracketed, Page, bracket, fetch_whole
 
 
 @dataclass(frozen=True)
@@ -115,23 +115,13 @@ class OpenApiClient:
         """
         if tail_from is None:
             return Bracketed(self.fetch_all(creds, entity).rows, {}, False, 1)
-        attempt = 0
-        after: dict[str, list[dict[str, Any]]] = {}
-        for attempt in range(1, self.window_attempts + 1):
-            before = {t: self.fetch_all(creds, t, start_time=tail_from).rows for t in tails}
-            rows = self.fetch_all(creds, entity).rows
-            after = {t: self.fetch_all(creds, t, start_time=tail_from).rows for t in tails}
-            if all(self._same_rows(t, before[t], after[t]) for t in tails):
-                return Bracketed(rows, after, True, attempt)
-        # The data kept moving while the snapshot was read: keep the snapshot, but it cannot
-        # be tied to the loaded rows (the tie-out reports nothing rather than a false break).
-        return Bracketed(rows, after, False, attempt)
-
-    def _same_rows(
-        self, entity: str, first: Sequence[Mapping[str, Any]], second: Sequence[Mapping[str, Any]]
-    ) -> bool:
-        key_fields = self.profile.endpoint(entity).key_fields
-        return same_rows(first, second, key_fields)
+        rows, after, consistent, attempts = bracket(
+            lambda: self.fetch_all(creds, entity).rows,
+            lambda: {t: self.fetch_all(creds, t, start_time=tail_from).rows for t in tails},
+            {t: self.profile.endpoint(t).key_fields for t in tails},
+            self.window_attempts,
+        )
+        return Bracketed(rows, after, consistent, attempts)
 
     def exchange_rate(self, creds: Credentials, from_ccy: str, to_ccy: str) -> dict[str, Any]:
         data = self._post(
