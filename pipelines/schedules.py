@@ -35,9 +35,12 @@ def build_nightly_schedule(job: dg.UnresolvedAssetJobDefinition) -> dg.ScheduleD
         description="Loads yesterday and re-loads RECON_LOOKBACK_DAYS (default 3) days before it.",
     )
     def nightly(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-        timezone = os.environ.get("OPENAPI_TIMEZONE") or "UTC"
         lookback = int(os.environ.get("RECON_LOOKBACK_DAYS") or DEFAULT_LOOKBACK_DAYS)
-        first, last = nightly_days(context.scheduled_execution_time, timezone, lookback)
+        # One range for every provider: up to the last day that has ended on every
+        # provider's clock, so no provider's still-open day is landed as if complete.
+        zones = {os.environ.get(f"{p}_TIMEZONE") or "UTC" for p in ("OPENAPI", "JT")}
+        ranges = [nightly_days(context.scheduled_execution_time, z, lookback) for z in zones]
+        first, last = min(r[0] for r in ranges), min(r[1] for r in ranges)
         return dg.RunRequest(tags=range_tags(first, last))
 
     return nightly

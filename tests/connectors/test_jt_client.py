@@ -101,7 +101,7 @@ def test_records_come_back_whole_across_pages(jt: Jt) -> None:
         client.records(datetime(2026, 10, 1), datetime(2026, 11, 10))
 
 
-def test_the_private_key_file_is_read_once_and_never_shown(tmp_path: Path, jt: Jt) -> None:
+def test_the_private_key_file_is_never_shown_even_when_it_is_bad(tmp_path: Path, jt: Jt) -> None:
     key_file = tmp_path / "jt.pem"
     key_file.write_bytes(jt.private_pem)
     signer = Signer.from_file(key_file)

@@ -13,10 +13,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import dagster as dg
 import pyarrow.parquet as pq
 import pytest
 
-from pipelines.schedules import nightly_days
+from pipelines.schedules import nightly_days, range_tags
 from sandbox import FAULT_KINDS, FaultConfig, SandboxApp, World, WorldConfig, build_world
 from sandbox.model import INCOME
 from sandbox.world import chain_order
@@ -400,3 +401,20 @@ def test_nightly_window_is_yesterday_plus_lookback() -> None:
     # 02:30 UTC is already 10:30 on the 21st in Shanghai, and still the 20th in Los Angeles.
     assert nightly_days(now, "Asia/Shanghai", 0) == (date(2026, 11, 20), date(2026, 11, 20))
     assert nightly_days(now, "America/Los_Angeles", 0) == (date(2026, 11, 19), date(2026, 11, 19))
+
+
+def test_nightly_range_ends_at_the_last_day_every_provider_has_closed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OPENAPI_TIMEZONE", "Asia/Shanghai")
+    monkeypatch.setenv("JT_TIMEZONE", "America/Los_Angeles")
+    monkeypatch.setenv("RECON_LOOKBACK_DAYS", "1")
+    from pipelines.definitions import defs
+
+    schedule = defs.resolve_schedule_def("nightly")
+    now = datetime(2026, 11, 21, 2, 30, tzinfo=UTC)
+    with dg.build_schedule_context(scheduled_execution_time=now) as context:
+        result = schedule.evaluate_tick(context)
+    (request,) = result.run_requests or []
+    # Shanghai has closed the 20th, Los Angeles only the 19th: the run stops at the 19th.
+    assert range_tags(date(2026, 11, 18), date(2026, 11, 19)).items() <= request.tags.items()
