@@ -27,7 +27,6 @@ class JtUsers:
 
     rows: list[dict[str, Any]]
     totals: dict[str, Any]
-    attempts: int
 
 
 class JtClient:
@@ -68,7 +67,7 @@ class JtClient:
         return self.http.post(path, lambda: self.body(params), context=self.label)
 
     def _list(
-        self, path: str, key: tuple[str, ...], what: str, **params: Any
+        self, path: str, key: tuple[str, ...], what: str, attempts: int, **params: Any
     ) -> tuple[Whole, list[dict[str, Any]]]:
         """A paged list read whole, and the data object of every page (for their totals)."""
         pages: list[dict[str, Any]] = []
@@ -80,22 +79,27 @@ class JtClient:
             pages.append(data)
             return Page(rows=list(data.get("list") or []), total=int(data["total"]))
 
-        whole = fetch_whole(fetch, self.page_size, key, self.window_attempts, what)
+        whole = fetch_whole(fetch, self.page_size, key, attempts, what)
         return whole, pages
 
     def users(self) -> JtUsers:
         """Every user with its balances, and the response's totals (the same on every page)."""
-        fields = self.profile.total_fields
-        for attempt in range(1, self.window_attempts + 1):
-            whole, pages = self._list(
-                self.profile.users_path, self.profile.user_key, f"{self.label}: users"
-            )
-            totals = [{f: page.get(f) for f in (*fields, "total")} for page in pages]
+        fields = (*self.profile.total_fields, "total")
+        what = f"{self.label}: users"
+        problem = ""
+        # One retry loop for both ways a read can be torn: keys against `total`, and totals
+        # that differ between pages.
+        for _ in range(self.window_attempts):
+            try:
+                whole, pages = self._list(self.profile.users_path, self.profile.user_key, what, 1)
+            except WindowIncomplete as exc:
+                problem = str(exc)
+                continue
+            totals = [{f: page.get(f) for f in fields} for page in pages]
             if all(t == totals[0] for t in totals):
-                return JtUsers(whole.rows, totals[0] if totals else {}, attempt)
-        raise WindowIncomplete(
-            f"{self.label}: users: totals changed between pages on every attempt"
-        )
+                return JtUsers(whole.rows, totals[0] if totals else {})
+            problem = f"{what}: totals changed between pages"
+        raise WindowIncomplete(f"{problem} (after {self.window_attempts} attempts)")
 
     def records(self, start: datetime, end: datetime) -> Whole:
         """Balance records with start <= createTime < end, read whole."""
@@ -109,6 +113,7 @@ class JtClient:
             self.profile.records_path,
             self.profile.record_key,
             f"{self.label}: balance records [{start_text}, {end_text})",
+            self.window_attempts,
             startTime=start_text,
             endTime=end_text,
         )

@@ -5,31 +5,12 @@ with source as (
 ),
 
 renamed as (
+    -- Landed columns are already named and typed; each money object is its `<field>_amount`,
+    -- `_cents`, `_cent_factor` and `_currency` columns.
     select
         'whalet' as provider,
         source.partner_id as account_id,
-        source.fund_source,
-        source.currency,
-        source.balance_amount,
-        source.balance_cents,
-        source.balance_cent_factor,
-        source.balance_currency,
-        source.order_quota_amount,
-        source.order_quota_cents,
-        source.order_quota_cent_factor,
-        source.order_quota_currency,
-        source.rmb_amount_amount,
-        source.rmb_amount_cents,
-        source.rmb_amount_cent_factor,
-        source.rmb_amount_currency,
-        source.pending_amount_amount,
-        source.pending_amount_cents,
-        source.pending_amount_cent_factor,
-        source.pending_amount_currency,
-        source.freeze_amount_amount,
-        source.freeze_amount_cents,
-        source.freeze_amount_cent_factor,
-        source.freeze_amount_currency,
+        source.* exclude (partner_id, _snapshot_at, _fetched_at, _source_file),
         source._snapshot_at as snapshot_at,
         source._source_file
     from source
