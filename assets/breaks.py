@@ -120,6 +120,8 @@ HELPERS = (
 )
 MODELS: tuple[str, ...] = (LEDGER, *HELPERS, *CHECK_NAMES, "int_breaks__found")
 BREAKS = "fct_breaks"
+# The count of breaks per check after every run, kept across runs like the breaks themselves.
+BREAK_COUNTS = "fct_break_counts"
 # Marts built from the same staged data after the breaks, for analysts.
 MARTS: tuple[str, ...] = ("fct_card_activity",)
 STATUSES = ("open", "pending", "resolved")
@@ -201,6 +203,11 @@ def _ensure_breaks(con: duckdb.DuckDBPyConnection) -> None:
         limit 0
         """
     )
+    con.execute(
+        f"create table if not exists {BREAK_COUNTS} (run_at timestamp, check_name varchar, "
+        "severity varchar, open_breaks bigint, pending_breaks bigint, resolved_breaks bigint, "
+        "opened_in_run bigint, resolved_in_run bigint)"
+    )
 
 
 def reconcile(
@@ -223,6 +230,12 @@ def reconcile(
         )
         row = con.execute(f"select count(*) from {BREAKS}").fetchone()
         counts[BREAKS] = int(row[0]) if row else 0
+        con.execute(
+            f"create or replace table {BREAK_COUNTS} as {duck.sql_text(BREAK_COUNTS)}",
+            {"run_at": run_at},
+        )
+        row = con.execute(f"select count(*) from {BREAK_COUNTS}").fetchone()
+        counts[BREAK_COUNTS] = int(row[0]) if row else 0
         for mart in MARTS:
             counts[mart] = duck.build_model(con, mart)
         con.commit()

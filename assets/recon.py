@@ -14,12 +14,16 @@ from typing import Any
 import dagster as dg
 from dagster import AssetExecutionContext
 
-from assets import breaks, duck
+from assets import breaks, duck, publish
 from assets.landing import report
 from assets.resources import ReconResource, WarehouseResource
 from assets.warehouse import POOL, STAGING, ensure_raw_tables
 
 UPSTREAM = [dg.AssetKey(name) for name in STAGING]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
 
 
 def _description(model: str) -> str:
@@ -48,6 +52,15 @@ def _specs() -> list[dg.AssetSpec]:
             description=_description(breaks.BREAKS),
         )
     )
+    specs.append(
+        dg.AssetSpec(
+            breaks.BREAK_COUNTS,
+            group_name="marts",
+            deps=[breaks.BREAKS],
+            kinds={"duckdb", "sql"},
+            description=_description(breaks.BREAK_COUNTS),
+        )
+    )
     specs += [
         dg.AssetSpec(
             mart,
@@ -58,6 +71,7 @@ def _specs() -> list[dg.AssetSpec]:
         )
         for mart in breaks.MARTS
     ]
+    specs.append(publish.SNAPSHOT_SPEC)
     return specs
 
 
@@ -92,13 +106,34 @@ def recon_models(
     context: AssetExecutionContext, warehouse: WarehouseResource, recon: ReconResource
 ) -> Iterator[dg.MaterializeResult[None] | dg.AssetCheckResult]:
     settings = recon.settings()
-    run_at = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    run_at = _now()
     with warehouse.connect() as con:
         ensure_raw_tables(con)
         counts = breaks.reconcile(con, settings, run_at)
         outcomes = [breaks.outcome(con, check) for check in breaks.CHECKS]
+        # Published in this step, not a step of its own: a blocking check that fails ends
+        # the step after its outputs, and a downstream publish step would then be skipped on
+        # exactly the nights analysts need to see the breaks.
+        undocumented = publish.describe_marts(con)
+        published = publish.publish(
+            con, warehouse.published_path(), context.run.run_id, run_at, _now()
+        )
+    if undocumented:
+        context.log.warning(
+            f"docs/data-dictionary.md lacks {len(undocumented)} mart columns: "
+            + ", ".join(undocumented)
+        )
+    report(context, f"published {published.path} ({published.size_bytes // 1024} KiB)")
     for model, rows in counts.items():
         yield dg.MaterializeResult(asset_key=model, metadata={"rows": rows})
+    yield dg.MaterializeResult(
+        asset_key=publish.SNAPSHOT,
+        metadata={
+            "path": str(published.path),
+            "run_at": str(run_at),
+            "size_bytes": published.size_bytes,
+        },
+    )
     for o in outcomes:
         report(context, f"{o.check.name}: {o.open} open, {o.pending} pending")
         yield dg.AssetCheckResult(

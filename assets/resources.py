@@ -7,6 +7,7 @@ Nothing here reads the environment at import time. Credentials are never resourc
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -31,7 +32,9 @@ _HTTP_DEFAULTS = HttpSettings()
 
 
 class WarehouseResource(dg.ConfigurableResource):  # type: ignore[type-arg]
-    """Where data lives: `$RECON_DATA_DIR` (default ./data) holds the lake and the warehouse."""
+    """Where data lives: `$RECON_DATA_DIR` (default ./data) holds the lake, the working
+    warehouse the pipeline writes (`work/warehouse.duckdb`) and the snapshot analysts open
+    read-only (`warehouse.duckdb`, replaced atomically after each run's checks)."""
 
     data_dir: str | None = None
 
@@ -39,12 +42,21 @@ class WarehouseResource(dg.ConfigurableResource):  # type: ignore[type-arg]
         return Path(self.data_dir or os.environ.get("RECON_DATA_DIR") or "data").resolve()
 
     def warehouse_path(self) -> Path:
+        return self.root() / "work" / "warehouse.duckdb"
+
+    def published_path(self) -> Path:
         return self.root() / "warehouse.duckdb"
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        self.root().mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(self.warehouse_path()))
+        path = self.warehouse_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        published = self.published_path()
+        if not path.exists() and published.exists():
+            # A lost working copy, or a data dir from before the two files: every snapshot
+            # is a whole warehouse (history included), so the pipeline carries on from it.
+            shutil.copyfile(published, path)
+        con = duckdb.connect(str(path))
         try:
             yield con
         finally:

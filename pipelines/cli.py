@@ -186,7 +186,8 @@ def _demo(args: argparse.Namespace) -> int:
     world = build_world(default_config(args.seed))
     # The demo keeps its own warehouse so sandbox rows never mix with a real provider's.
     demo_dir = _data_dir() / "demo"
-    shutil.rmtree(demo_dir / "lake", ignore_errors=True)
+    for folder in ("lake", "work"):
+        shutil.rmtree(demo_dir / folder, ignore_errors=True)
     (demo_dir / "warehouse.duckdb").unlink(missing_ok=True)
     # The JT merchant key is a secret: it lives outside the data directory, for this run only.
     with tempfile.TemporaryDirectory(prefix="recon-demo-") as secrets, serving_all(world) as s:

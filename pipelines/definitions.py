@@ -10,8 +10,10 @@ from pipelines.schedules import build_nightly_schedule
 
 ingest_job = dg.define_asset_job(
     "recon",
-    selection=dg.AssetSelection.groups("landing", "warehouse", "staging", "recon", "marts"),
-    description="Fetch, land, load, stage and reconcile every provider for a range of days.",
+    selection=dg.AssetSelection.groups(
+        "landing", "warehouse", "staging", "recon", "marts", "publish"
+    ),
+    description="Land, load, stage, reconcile and publish every provider for a range of days.",
 )
 
 defs = dg.Definitions(

@@ -17,6 +17,7 @@ import dagster as dg
 import pyarrow.parquet as pq
 import pytest
 
+from assets.breaks import CHECKS
 from pipelines.schedules import nightly_days, range_tags
 from sandbox import FAULT_KINDS, FaultConfig, SandboxApp, World, WorldConfig, build_world
 from sandbox.model import INCOME
@@ -107,6 +108,9 @@ def test_run_loads_exactly_what_the_sandbox_serves(
         assert staged == len(expected["tx"])
 
 
+RUN_LOG = ("fct_break_counts", "recon_publication")
+
+
 def test_same_range_twice_leaves_every_table_identical(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -118,6 +122,11 @@ def test_same_range_twice_leaves_every_table_identical(
         second = h.tables()
     assert first["raw_openapi__transactions"] and first["stg_openapi__orders"]
     assert set(first) == set(second)
+    # The run log grows by exactly one run; which run a snapshot holds changes with it.
+    runs = {name: (first.pop(name), second.pop(name)) for name in RUN_LOG}
+    before, after = runs["fct_break_counts"]
+    assert len(before) == len(CHECKS) and len(after) == 2 * len(CHECKS)
+    assert set(before) < set(after)
     for name in first:
         assert first[name] == second[name], name
 

@@ -1,0 +1,196 @@
+"""Publish layer: the read-only snapshot analysts open, and the meaning of every mart column.
+
+The pipeline writes its working DuckDB under `$RECON_DATA_DIR/work/`. After the checks, the
+whole warehouse is copied by DuckDB itself (`COPY FROM DATABASE`, which reads one committed
+state) into a new file beside the published one, which is then renamed over
+`$RECON_DATA_DIR/warehouse.duckdb`. A rename is atomic, so a reader opens either the previous
+snapshot or this one, whole; a reader with the old file open keeps reading it undisturbed. The
+pipeline never opens the published file for writing, so readers never meet its lock.
+
+Table and column comments come from `docs/data-dictionary.md`, so what analysts read in the
+docs and what DuckDB shows them (`duckdb_columns().comment`) is one text.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from assets import breaks
+
+DICTIONARY = Path(__file__).resolve().parent.parent / "docs" / "data-dictionary.md"
+# The one-row table in every snapshot that says which run it holds.
+PUBLICATION = "recon_publication"
+MART_PREFIXES = ("fct_", "dim_")
+SNAPSHOT = "warehouse_snapshot"
+SNAPSHOT_SPEC = dg.AssetSpec(
+    SNAPSHOT,
+    group_name="publish",
+    deps=[breaks.LEDGER, breaks.BREAKS, breaks.BREAK_COUNTS, *breaks.MARTS],
+    kinds={"duckdb"},
+    description=(
+        "The read-only copy of the warehouse analysts open, $RECON_DATA_DIR/warehouse.duckdb, "
+        "replaced atomically after each run's checks. Grain: one file, one complete run."
+    ),
+)
+
+
+@dataclass(frozen=True)
+class TableDoc:
+    name: str
+    description: str
+    columns: dict[str, str]
+
+
+_HEADING = re.compile(r"^##\s+`?(?P<name>(?:fct|dim)_[a-z0-9_]+)`?\s*$")
+_ROW = re.compile(r"^\|\s*`(?P<column>[a-z0-9_]+)`\s*\|(?P<cells>.*)\|\s*$")
+
+
+def _cells(text: str) -> list[str]:
+    return [cell.strip() for cell in text.split("|")] or [""]
+
+
+def read_dictionary(path: Path = DICTIONARY) -> dict[str, TableDoc]:
+    """The marts of the data dictionary: per `## fct_…` section, its first paragraph and
+    the rows of its column table, whose first cell is the `column` and last its meaning."""
+    docs: dict[str, TableDoc] = {}
+    name: str | None = None
+    paragraph: list[str] = []
+    columns: dict[str, str] = {}
+    described = False
+
+    def close() -> None:
+        if name is not None:
+            docs[name] = TableDoc(name, " ".join(paragraph), dict(columns))
+
+    if not path.exists():
+        return docs
+    for line in path.read_text().splitlines():
+        if line.startswith("## "):
+            close()
+            heading = _HEADING.match(line)
+            name = heading["name"] if heading else None
+            paragraph, columns, described = [], {}, False
+        elif name is None:
+            continue
+        elif row := _ROW.match(line):
+            columns[row["column"]] = _cells(row["cells"])[-1]
+        elif not described and not line.startswith(("|", "#")):
+            # The first paragraph describes the table; later prose is for the reader only.
+            if line.strip():
+                paragraph.append(line.strip())
+            elif paragraph:
+                described = True
+    close()
+    return docs
+
+
+def mart_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    rows = con.execute(
+        "select table_name from duckdb_tables() where database_name = current_database() "
+        "and (" + " or ".join("starts_with(table_name, ?)" for _ in MART_PREFIXES) + ") "
+        "order by table_name",
+        list(MART_PREFIXES),
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _plain(text: str) -> str:
+    """Markdown cell text as a plain comment: no backticks or emphasis."""
+    return re.sub(r"[`*]", "", text).strip()
+
+
+def describe_marts(con: duckdb.DuckDBPyConnection, path: Path = DICTIONARY) -> list[str]:
+    """COMMENT ON every mart and its columns from the dictionary. Returns the columns the
+    dictionary lacks (a test keeps this empty; a run does not fail over documentation)."""
+    docs = read_dictionary(path)
+    missing: list[str] = []
+    for table in mart_tables(con):
+        doc = docs.get(table)
+        # Comments are values, bound as parameters; names come from the catalogue, not input.
+        if doc is not None:
+            con.execute(f"comment on table {table} is {_literal(_plain(doc.description))}")
+        for (column,) in con.execute(
+            "select column_name from duckdb_columns() where database_name = current_database() "
+            "and table_name = ? order by column_index",
+            [table],
+        ).fetchall():
+            text = doc.columns.get(column) if doc else None
+            if text is None:
+                missing.append(f"{table}.{column}")
+                continue
+            con.execute(f'comment on column {table}."{column}" is {_literal(_plain(text))}')
+    return missing
+
+
+def _literal(text: str) -> str:
+    # COMMENT ON takes a constant, not a parameter; the text is ours (the dictionary).
+    return "'" + text.replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class Published:
+    path: Path
+    run_id: str
+    run_at: datetime
+    published_at: datetime
+    size_bytes: int
+
+
+def publish(
+    con: duckdb.DuckDBPyConnection,
+    target: Path,
+    run_id: str,
+    run_at: datetime,
+    published_at: datetime,
+) -> Published:
+    """Copy the working warehouse (the open connection `con`) to `target`, atomically.
+
+    The copy is written to a temporary file in the same directory, checkpointed and synced,
+    then renamed over `target`: a reader sees the old snapshot or the new one, never a mix.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = target.with_name(f".{target.name}.publishing")
+    for leftover in (staging, staging.with_name(staging.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+    source = con.execute("select current_database()").fetchone()
+    if source is None:
+        raise RuntimeError("the working warehouse has no database name")
+    con.execute("attach ? as recon_snapshot", [str(staging)])
+    try:
+        con.execute(f'copy from database "{source[0]}" to recon_snapshot')
+        con.execute(
+            f"create or replace table recon_snapshot.{PUBLICATION} as select "
+            "?::varchar as run_id, ?::timestamp as run_at, ?::timestamp as published_at",
+            [run_id, run_at, published_at],
+        )
+        con.execute(
+            f"comment on table recon_snapshot.{PUBLICATION} is {_literal(_PUBLICATION_DOC)}"
+        )
+        con.execute("checkpoint recon_snapshot")
+    finally:
+        con.execute("detach recon_snapshot")
+    _sync(staging)
+    os.replace(staging, target)
+    _sync(target.parent)
+    return Published(target, run_id, run_at, published_at, target.stat().st_size)
+
+
+_PUBLICATION_DOC = (
+    "Which run this snapshot holds: the Dagster run id, when its checks ran (run_at, UTC) "
+    "and when it was published. One row."
+)
+
+
+def _sync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
