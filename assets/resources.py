@@ -18,11 +18,13 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 import duckdb
 
+from assets.alerts import SEVERITIES
 from assets.breaks import Settings, parse_tolerance
 from connectors.http import BusinessCodes, HttpSettings, JsonHttpClient
 from connectors.jt.client import JtClient
 from connectors.jt.profile import PROFILE as JT
 from connectors.jt.signing import Signer
+from connectors.notify import EmailSink, LogSink, Retry, Sink, Smtp, slack_sink, webhook_sink
 from connectors.openapi.client import Credentials, OpenApiClient
 from connectors.openapi.profile import PROFILE as OPENAPI
 from connectors.whalet.client import WhaletClient, WhaletCredentials
@@ -209,3 +211,57 @@ class ReconResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             "RECON_FX_RATE_TOLERANCE_BPS",
         )
         return Settings(grace * 60, amount, bps, amount_by_ccy, bps_by_ccy)
+
+
+class AlertResource(dg.ConfigurableResource):  # type: ignore[type-arg]
+    """Where break alerts go. The log always; with `RECON_ALERT_WEBHOOK_URL` a JSON webhook,
+    with `RECON_ALERT_SLACK_URL` a Slack-compatible incoming webhook, with
+    `RECON_ALERT_SMTP_HOST` email (`RECON_ALERT_SMTP_*`); `RECON_ALERT_MIN_SEVERITY` is
+    `warn` (default, every break) or `error`. URLs and the password are secrets: they are
+    read from the environment when alerts are sent and never written anywhere."""
+
+    attempts: int = 3
+    backoff_base_seconds: float = 1.0
+    timeout_seconds: float = 10.0
+
+    @staticmethod
+    def env(name: str) -> str:
+        return os.environ.get(f"RECON_ALERT_{name}", "").strip()
+
+    def min_severity(self) -> str:
+        value = self.env("MIN_SEVERITY").lower() or "warn"
+        if value not in SEVERITIES:
+            raise ValueError(f"RECON_ALERT_MIN_SEVERITY must be one of {', '.join(SEVERITIES)}")
+        return value
+
+    def sinks(self) -> list[Sink]:
+        retry = Retry(self.attempts, self.backoff_base_seconds, self.timeout_seconds)
+        sinks: list[Sink] = [LogSink()]
+        if url := self.env("WEBHOOK_URL"):
+            sinks.append(webhook_sink(url, retry))
+        if url := self.env("SLACK_URL"):
+            sinks.append(slack_sink(url, retry))
+        if self.env("SMTP_HOST"):
+            sinks.append(EmailSink(self.smtp(), retry))
+        return sinks
+
+    def smtp(self) -> Smtp:
+        security = self.env("SMTP_SECURITY").lower() or "starttls"
+        if security not in ("starttls", "ssl", "none"):
+            raise ValueError("RECON_ALERT_SMTP_SECURITY must be starttls, ssl or none")
+        port = self.env("SMTP_PORT") or {"starttls": "587", "ssl": "465", "none": "25"}[security]
+        if not port.isdigit():
+            raise ValueError(f"RECON_ALERT_SMTP_PORT must be a port number, got {port!r}")
+        recipients = tuple(r.strip() for r in self.env("SMTP_TO").split(",") if r.strip())
+        sender = self.env("SMTP_FROM")
+        if not recipients or not sender:
+            raise ValueError("email alerts need RECON_ALERT_SMTP_FROM and RECON_ALERT_SMTP_TO")
+        return Smtp(
+            host=self.env("SMTP_HOST"),
+            port=int(port),
+            sender=sender,
+            recipients=recipients,
+            security=security,  # type: ignore[arg-type]
+            user=self.env("SMTP_USER"),
+            password=self.env("SMTP_PASSWORD"),
+        )

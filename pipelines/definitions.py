@@ -5,6 +5,7 @@ import dagster as dg
 from assets.landing import landing_assets
 from assets.recon import recon_assets
 from assets.warehouse import warehouse_assets
+from pipelines.alerts import ALERT_HOOKS
 from pipelines.resources import default_resources
 from pipelines.schedules import build_nightly_schedule
 
@@ -13,6 +14,7 @@ ingest_job = dg.define_asset_job(
     selection=dg.AssetSelection.groups(
         "landing", "warehouse", "staging", "recon", "marts", "publish"
     ),
+    hooks=ALERT_HOOKS,
     description="Land, load, stage, reconcile and publish every provider for a range of days.",
 )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from assets.resources import (
+    AlertResource,
     JtResource,
     OpenApiResource,
     ReconResource,
@@ -20,4 +21,5 @@ def default_resources() -> dict[str, Any]:
         "whalet": WhaletResource(),
         "warehouse": WarehouseResource(),
         "recon": ReconResource(),
+        "alerts": AlertResource(),
     }

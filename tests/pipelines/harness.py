@@ -16,6 +16,7 @@ import pytest
 from assets.landing import landing_assets
 from assets.recon import recon_assets
 from assets.resources import (
+    AlertResource,
     JtResource,
     OpenApiResource,
     ReconResource,
@@ -23,6 +24,7 @@ from assets.resources import (
     WhaletResource,
 )
 from assets.warehouse import warehouse_assets
+from pipelines.definitions import ingest_job
 from pipelines.schedules import range_tags
 from sandbox import SandboxApp, World
 from sandbox.asgi import AsgiApp
@@ -50,26 +52,46 @@ class Harness:
     jt_private_key_pem: bytes | None = None
     whalet_app: WhaletApp | None = None
 
-    def run(self, first: date, last: date, **openapi: Any) -> dg.ExecuteInProcessResult:
+    def resources(self, **openapi: Any) -> dict[str, Any]:
         settings: dict[str, Any] = {
             "page_size": 100,
             "backoff_base_seconds": 0.01,
             "requests_per_second": 0.0,
         }
-        resources = {
+        return {
             "openapi": OpenApiResource(**(settings | openapi)),
             "jt": JtResource(**settings),
             "whalet": WhaletResource(backoff_base_seconds=0.01, requests_per_second=0.0),
             "warehouse": WarehouseResource(data_dir=str(self.data_dir)),
             "recon": ReconResource(),
+            # Alerts retry quickly here; a receiver that is down is the point of some tests.
+            "alerts": AlertResource(attempts=2, backoff_base_seconds=0.01, timeout_seconds=5),
         }
+
+    def run(self, first: date, last: date, **openapi: Any) -> dg.ExecuteInProcessResult:
+        """The pipeline's assets, materialised directly (no job, so no alert hooks)."""
         return dg.materialize(
             [*landing_assets, *warehouse_assets, *recon_assets],
-            resources=resources,
+            resources=self.resources(**openapi),
             instance=self.instance,
             tags=range_tags(first, last),
             raise_on_error=False,
         )
+
+    def run_job(self, first: date, last: date) -> dg.ExecuteInProcessResult:
+        """The `recon` job as a schedule or `recon run` starts it, alert hooks included."""
+        defs = dg.Definitions(
+            assets=[*landing_assets, *warehouse_assets, *recon_assets],
+            jobs=[ingest_job],
+            resources=self.resources(),
+        )
+        return defs.resolve_job_def("recon").execute_in_process(
+            instance=self.instance, tags=range_tags(first, last), raise_on_error=False
+        )
+
+    @property
+    def published(self) -> Path:
+        return self.data_dir / "warehouse.duckdb"
 
     def query(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
         with duckdb.connect(str(self.data_dir / "warehouse.duckdb"), read_only=True) as con:
@@ -111,7 +133,7 @@ def harness(
     its JT merchant and Whalet partner too (otherwise JT and Whalet are left unconfigured)."""
     app = app or SandboxApp(world)
     servers: list[BackgroundServer] = []
-    for name in PROVIDER_SETTINGS:
+    for name in PROVIDER_SETTINGS + ALERT_SETTINGS:
         monkeypatch.delenv(name, raising=False)
     try:
         server = _serve(app, servers)
@@ -159,6 +181,13 @@ def harness(
             running.stop()
 
 
+ALERT_SETTINGS = tuple(
+    f"RECON_ALERT_{name}"
+    for name in (
+        "WEBHOOK_URL", "SLACK_URL", "MIN_SEVERITY", "SMTP_HOST", "SMTP_PORT", "SMTP_USER",
+        "SMTP_PASSWORD", "SMTP_FROM", "SMTP_TO", "SMTP_SECURITY",
+    )
+)  # fmt: skip
 PROVIDER_SETTINGS = (
     "OPENAPI_CUSTOMER_ID",
     "JT_BASE_URL",

@@ -1,0 +1,182 @@
+"""The words of a break alert: counts per check and severity, the largest differences with
+their currency, and where to look, as plain text (log, email), a JSON payload and a Slack
+message. Only mart fields go in (ids, amounts, the check's sentence), never card data."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from connectors.notify import Alert
+
+if TYPE_CHECKING:
+    from assets.alerts import AlertBreak, Publication
+
+LARGEST = 5
+# A JSON receiver gets every break up to this many; beyond, the counts still say how many.
+PAYLOAD_BREAKS = 1000
+
+
+def amount(b: AlertBreak) -> str:
+    """The difference as an analyst reads it, with its unit."""
+    if b.difference is None:
+        return ""
+    if b.difference_unit == "rate":
+        return f"rate {b.difference.normalize():f}"
+    currency = b.currency or ""
+    if b.difference_unit == "minor":
+        return f"{currency} {b.difference:f} minor units".strip()
+    cents = b.difference.quantize(Decimal("0.01"))
+    shown = cents if cents == b.difference else b.difference
+    return f"{currency} {shown:,f}".strip()
+
+
+def _magnitude(b: AlertBreak) -> Decimal:
+    # Ranked in major units; a rate deviation is not money and is not ranked.
+    if b.difference is None or b.difference_unit == "rate":
+        return Decimal(-1)
+    size = abs(b.difference)
+    return size.scaleb(-2) if b.difference_unit == "minor" else size
+
+
+def largest(news: Sequence[AlertBreak], status: str, n: int = LARGEST) -> list[AlertBreak]:
+    chosen = [b for b in news if b.status == status and _magnitude(b) >= 0]
+    return sorted(chosen, key=lambda b: (-_magnitude(b), b.break_id))[:n]
+
+
+def counts(news: Sequence[AlertBreak]) -> list[tuple[str, str, int, int]]:
+    """(check_name, severity, opened, resolved), errors first."""
+    tally: Counter[tuple[str, str, str]] = Counter(
+        (b.check_name, b.severity, b.status) for b in news
+    )
+    keys = sorted({(c, s) for c, s, _ in tally}, key=lambda k: (k[1] != "error", k[0]))
+    return [(c, s, tally[c, s, "open"], tally[c, s, "resolved"]) for c, s in keys]
+
+
+def subject(news: Sequence[AlertBreak]) -> str:
+    opened = sum(1 for b in news if b.status == "open")
+    resolved = len(news) - opened
+    errors = sum(1 for b in news if b.status == "open" and b.severity == "error")
+    return (
+        f"wallet-recon: {opened} breaks opened ({errors} error), {resolved} resolved"
+        if opened
+        else f"wallet-recon: {resolved} breaks resolved"
+    )
+
+
+def _line(b: AlertBreak) -> str:
+    return (
+        f"{b.check_name}  {b.provider} {b.account_id}  {b.entity_type} {b.entity_id}  "
+        f"{amount(b)}  [{b.break_id}] {b.detail}"
+    )
+
+
+def text(news: Sequence[AlertBreak], publication: Publication, where: str) -> str:
+    rows = counts(news)
+    width = max([len("check"), *(len(c) for c, _, _, _ in rows)])
+    lines = [
+        subject(news),
+        f"run {publication.run_id}, checks at {publication.run_at:%Y-%m-%d %H:%M:%S} UTC",
+        "",
+        f"{'check'.ljust(width)}  severity  opened  resolved",
+        *(f"{c.ljust(width)}  {s.ljust(8)}  {o:>6}  {r:>8}" for c, s, o, r in rows),
+    ]
+    for status, title in (("open", "largest new differences"), ("resolved", "largest resolved")):
+        top = largest(news, status)
+        if top:
+            lines += ["", title, *(f"  {_line(b)}" for b in top)]
+    lines += ["", f"where to look: {where}"]
+    return "\n".join(lines)
+
+
+def _as_dict(b: AlertBreak) -> dict[str, Any]:
+    return {
+        "break_id": b.break_id,
+        "status": b.status,
+        "check_name": b.check_name,
+        "severity": b.severity,
+        "provider": b.provider,
+        "account_id": b.account_id,
+        "entity_type": b.entity_type,
+        "entity_id": b.entity_id,
+        "currency": b.currency,
+        "difference": b.difference,
+        "difference_unit": b.difference_unit,
+        "detail": b.detail,
+        "opened_at": b.opened_at,
+        "resolved_at": b.resolved_at,
+    }
+
+
+def payload(news: Sequence[AlertBreak], publication: Publication, where: str) -> dict[str, Any]:
+    opened = sum(1 for b in news if b.status == "open")
+    return {
+        "source": "wallet-recon",
+        "summary": subject(news),
+        "run_id": publication.run_id,
+        "run_at": publication.run_at,
+        "warehouse": str(publication.path),
+        "opened": opened,
+        "resolved": len(news) - opened,
+        "counts": [
+            {"check_name": c, "severity": s, "opened": o, "resolved": r}
+            for c, s, o, r in counts(news)
+        ],
+        "largest": [_as_dict(b) for s in ("open", "resolved") for b in largest(news, s)],
+        "breaks": [_as_dict(b) for b in news[:PAYLOAD_BREAKS]],
+        "breaks_truncated": len(news) > PAYLOAD_BREAKS,
+        "where_to_look": where,
+    }
+
+
+def _slack_escape(value: str) -> str:
+    # Slack mrkdwn treats <, > and & as control characters (links, mentions).
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def slack(news: Sequence[AlertBreak], publication: Publication, where: str) -> dict[str, Any]:
+    rows = counts(news)
+    table = "\n".join(
+        [f"{'check':<24} {'severity':<8} {'opened':>6} {'resolved':>8}"]
+        + [f"{c:<24} {s:<8} {o:>6} {r:>8}" for c, s, o, r in rows]
+    )
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": subject(news)[:150]}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"```{_slack_escape(table)}```"}},
+    ]
+    for status, title in (("open", "Largest new differences"), ("resolved", "Largest resolved")):
+        top = largest(news, status)
+        if top:
+            items = "\n".join(f"• {_slack_escape(_line(b))}" for b in top)
+            blocks.append(
+                {
+                    "type": "section",
+                    "text": {"type": "mrkdwn", "text": f"*{title}*\n{items}"[:3000]},
+                }
+            )
+    blocks.append(
+        {
+            "type": "context",
+            "elements": [
+                {
+                    "type": "mrkdwn",
+                    "text": _slack_escape(
+                        f"run {publication.run_id} · checks at "
+                        f"{publication.run_at:%Y-%m-%d %H:%M:%S} UTC · {where}"
+                    ),
+                }
+            ],
+        }
+    )
+    return {"text": subject(news), "blocks": blocks}
+
+
+def compose(news: Sequence[AlertBreak], publication: Publication, where: str) -> Alert:
+    return Alert(
+        subject=subject(news),
+        text=text(news, publication, where),
+        payload=payload(news, publication, where),
+        slack=slack(news, publication, where),
+    )

@@ -1,0 +1,268 @@
+"""Break alerts: who is told what, over real HTTP and SMTP receivers, through the real job."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assets.alerts import AlertBreak, AlertState, SinkState, due
+from assets.alerts_message import amount
+from pipelines.schedules import nightly_days
+from sandbox import WorldConfig, build_world
+from tests.pipelines.harness import Harness, completed, harness
+from tests.pipelines.receivers import HttpReceiver, SmtpReceiver
+
+T0 = datetime(2026, 11, 10, 2, 0)
+
+
+def brk(break_id: str, status: str, opened_at: datetime | None = T0, **kw: Any) -> AlertBreak:
+    fields: dict[str, Any] = {
+        "break_id": break_id,
+        "status": status,
+        "check_name": "chain_gap",
+        "severity": "error",
+        "provider": "openapi",
+        "account_id": "10001",
+        "entity_type": "wallet",
+        "entity_id": "10001:USD",
+        "currency": "USD",
+        "difference": Decimal("-12.30"),
+        "difference_unit": "money",
+        "detail": "a gap",
+        "opened_at": opened_at,
+        "resolved_at": None,
+    }
+    return AlertBreak(**(fields | kw))
+
+
+# --- who is told what: the rules, as worked examples --------------------------------------
+
+
+def test_first_contact_tells_what_is_open_but_not_old_history() -> None:
+    state = SinkState(since=T0)
+    breaks = [
+        brk("a", "open"),
+        brk("b", "resolved", opened_at=T0 - timedelta(days=3)),  # before alerting began
+        brk("c", "resolved", opened_at=T0),  # opened and resolved while the sink was down
+        brk("d", "pending", opened_at=None),
+    ]
+    assert [b.break_id for b in due(breaks, state)] == ["a", "c"]
+
+
+def test_told_once_then_silent_until_the_status_changes() -> None:
+    state = SinkState(since=T0, announced={"a": "open", "b": "resolved"})
+    assert due([brk("a", "open"), brk("b", "resolved")], state) == []
+    resolved = due([brk("a", "resolved"), brk("b", "resolved")], state)
+    assert [(b.break_id, b.status) for b in resolved] == [("a", "resolved")]
+    reopened = due([brk("b", "open")], state)
+    assert [(b.break_id, b.status) for b in reopened] == [("b", "open")]
+
+
+def test_state_survives_a_restart(tmp_path: Path) -> None:
+    store = AlertState(tmp_path)
+    with store.locked() as states:
+        states["log"] = SinkState(since=T0, announced={"a": "open"})
+        store.save(states)
+    with AlertState(tmp_path).locked() as again:
+        assert again["log"].announced == {"a": "open"} and again["log"].since == T0
+
+
+def test_amounts_keep_their_currency_and_unit() -> None:
+    assert amount(brk("a", "open", difference=Decimal("-8075.68"))) == "USD -8,075.68"
+    assert amount(brk("a", "open", difference=Decimal("0.123"))) == "USD 0.123"
+    minor = brk("a", "open", difference=Decimal("59"), difference_unit="minor")
+    assert amount(minor) == "USD 59 minor units"
+    rate = brk("a", "open", difference=Decimal("61.50000000"), difference_unit="rate")
+    assert amount(rate) == "rate 61.5"
+
+
+# --- the real job, real receivers ----------------------------------------------------------
+
+WORLD = WorldConfig(seed=21, customers=2, days=4, entries_per_day=60, late_entry_rate=0.3)
+NIGHT1 = datetime(2026, 11, 11, 2, 0, tzinfo=UTC)
+WEBHOOK, SLACK = "/hook", "/slack"
+
+
+@pytest.fixture
+def receivers() -> Iterator[tuple[HttpReceiver, HttpReceiver, SmtpReceiver]]:
+    """A JSON webhook receiver that starts down, a Slack receiver and an SMTP server."""
+    hook, slack, smtp = HttpReceiver(), HttpReceiver(), SmtpReceiver()
+    slack.start()
+    smtp.start()
+    try:
+        yield hook, slack, smtp
+    finally:
+        hook.stop()
+        slack.stop()
+        smtp.stop()
+
+
+def configure(
+    monkeypatch: pytest.MonkeyPatch, hook: HttpReceiver, slack: HttpReceiver, smtp: SmtpReceiver
+) -> None:
+    for name, value in {
+        "RECON_ALERT_WEBHOOK_URL": hook.url(WEBHOOK),
+        "RECON_ALERT_SLACK_URL": slack.url(SLACK),
+        "RECON_ALERT_SMTP_HOST": "127.0.0.1",
+        "RECON_ALERT_SMTP_PORT": str(smtp.port),
+        "RECON_ALERT_SMTP_SECURITY": "none",
+        "RECON_ALERT_SMTP_FROM": "recon@example.com",
+        "RECON_ALERT_SMTP_TO": "finance-ops@example.com,oncall@example.com",
+    }.items():
+        monkeypatch.setenv(name, value)
+
+
+Statuses = dict[str, tuple[str, datetime | None, datetime | None]]
+
+
+def breaks_now(h: Harness) -> Statuses:
+    rows = h.query("select break_id, status, opened_at, resolved_at from fct_breaks")
+    return {r[0]: (r[1], r[2], r[3]) for r in rows}
+
+
+def news(before: Statuses, after: Statuses) -> tuple[int, int]:
+    """(opened, resolved) a receiver that heard `before` should hear after `after`."""
+    told = {b: s for b, (s, _, _) in before.items() if s in ("open", "resolved")}
+    opened = sum(1 for b, (s, _, _) in after.items() if s == "open" and told.get(b) != "open")
+    resolved = sum(1 for b, (s, _, _) in after.items() if s == "resolved" and told.get(b) == "open")
+    return opened, resolved
+
+
+def ids(payload: dict[str, Any], status: str) -> set[str]:
+    return {b["break_id"] for b in payload["breaks"] if b["status"] == status}
+
+
+def subject_of(opened: int, resolved: int, statuses: Statuses) -> str:
+    errors = opened  # every break of this world is an error
+    return (
+        f"wallet-recon: {opened} breaks opened ({errors} error), {resolved} resolved"
+        if opened
+        else f"wallet-recon: {resolved} breaks resolved"
+    )
+
+
+def test_alerts_tell_each_receiver_each_change_once_and_catch_up_after_an_outage(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    receivers: tuple[HttpReceiver, HttpReceiver, SmtpReceiver],
+) -> None:
+    hook, slack, smtp = receivers
+    world = build_world(WORLD)
+    world.set_now("2026-11-11 02:00:00")
+    caplog.set_level(logging.INFO, logger="recon.alerts")
+    heard: list[str] = []  # the subjects Slack and email should have had, in order
+
+    def night(n: int) -> Statuses:
+        """One nightly run; checks Slack and email heard exactly what changed."""
+        before = breaks_now(h) if h.published.exists() else {}
+        caplog.clear()
+        assert completed(h.run_job(*nightly_days(NIGHT1 + timedelta(days=n), "UTC", 3)))
+        after = breaks_now(h)
+        opened, resolved = news(before, after)
+        if opened or resolved:
+            heard.append(subject_of(opened, resolved, after))
+        assert [b["text"] for b in slack.bodies(SLACK)] == heard
+        assert [m["Subject"] for m in smtp.messages] == heard
+        return after
+
+    with harness(world, tmp_path, monkeypatch) as h:
+        configure(monkeypatch, hook, slack, smtp)
+        # Night 1: late rows leave chain gaps open. The webhook receiver is down.
+        night1 = night(0)
+        opened1 = {b for b, (s, _, _) in night1.items() if s == "open"}
+        assert opened1 and len(heard) == 1
+        assert hook.posts == [] and "stays pending for the next run" in caplog.text
+        first_slack = slack.bodies(SLACK)[0]
+        assert {b["type"] for b in first_slack["blocks"]} >= {"header", "section", "context"}
+        assert smtp.mailbox.recipients[0] == ["finance-ops@example.com", "oncall@example.com"]
+        body = smtp.messages[0].get_payload()
+        assert "chain_gap" in body and "where to look:" in body and "recon breaks" in body
+
+        # The same night again until nothing changes (a repeat can resolve a card break:
+        # card readings are stamped with this machine's clock, not the sandbox's). A run
+        # that changes nothing tells nobody anything; the webhook's alert stays pending.
+        for _ in range(3):
+            again = night(0)
+            unchanged = again == night1
+            night1 = again
+            if unchanged:
+                break
+        assert unchanged and hook.posts == [] and "stays pending" in caplog.text
+        quiet = len(heard)
+
+        # Night 2: the late rows arrive, gaps resolve; the webhook receiver is back.
+        hook.start()
+        world.advance(86_400)
+        night2 = night(1)
+        resolved = {b for b, (s, _, _) in night2.items() if s == "resolved"}
+        assert len(heard) == quiet + 1 and resolved & opened1
+
+        # The webhook gets what it missed: everything open now, and everything that opened
+        # and resolved while it was down.
+        (caught_up,) = hook.bodies(WEBHOOK)
+        still_open = {b for b, (s, _, _) in night2.items() if s == "open"}
+        assert ids(caught_up, "open") == still_open and ids(caught_up, "resolved") == resolved
+        assert (caught_up["opened"], caught_up["resolved"]) == (len(still_open), len(resolved))
+        assert {c["check_name"] for c in caught_up["counts"]} >= {"chain_gap"}
+        assert all(isinstance(b["difference"], str | None) for b in caught_up["breaks"])
+
+        # Night 2 again until quiet: a resolved break is announced once, to everyone.
+        for _ in range(3):
+            again = night(1)
+            unchanged = again == night2
+            night2 = again
+            if unchanged:
+                break
+        assert unchanged
+        assert len(hook.bodies(WEBHOOK)) == len(heard) - quiet
+        state = json.loads((h.data_dir / "alerts" / "state.json").read_text())
+    told = {name: s["announced"] for name, s in state["sinks"].items()}
+    assert sorted(n.split(":")[0] for n in told) == ["email", "log", "slack", "webhook"]
+    # Every sink, whatever its outage, ends up told the same thing.
+    assert all(t == told["log"] for t in told.values())
+    final = {b: s for b, (s, _, _) in night2.items() if s != "pending"}
+    assert told["log"] == final
+
+
+def test_min_severity_error_leaves_warnings_out(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    receivers: tuple[HttpReceiver, HttpReceiver, SmtpReceiver],
+) -> None:
+    hook, _, _ = receivers
+    hook.start()
+    cfg = replace(
+        WORLD, late_entry_rate=0.0, days=2, anomalies={"fx_rate_deviation": 2, "chain_gap": 1}
+    )
+    world = build_world(cfg)
+    with harness(world, tmp_path, monkeypatch) as h:
+        monkeypatch.setenv("RECON_ALERT_WEBHOOK_URL", hook.url(WEBHOOK))
+        monkeypatch.setenv("RECON_ALERT_MIN_SEVERITY", "error")
+        assert completed(h.run_job(cfg.start_date, cfg.start_date + timedelta(days=1)))
+        severities = dict(h.query("select severity, count(*) from fct_breaks group by 1"))
+    assert severities.get("warn") and severities.get("error")
+    (payload,) = hook.bodies(WEBHOOK)
+    assert {b["severity"] for b in payload["breaks"]} == {"error"}
+    assert payload["opened"] == severities["error"]
+
+
+def test_a_wrong_setting_is_named_and_the_run_still_publishes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = build_world(replace(WORLD, late_entry_rate=0.0, days=2))
+    with harness(world, tmp_path, monkeypatch) as h:
+        monkeypatch.setenv("RECON_ALERT_MIN_SEVERITY", "loud")
+        result = h.run_job(WORLD.start_date, WORLD.start_date)
+        assert completed(result)
+        messages = [e.message for e in h.instance.all_logs(result.run_id)]
+        assert h.published.exists()
+    assert any("alerts not sent" in m and "RECON_ALERT_MIN_SEVERITY" in m for m in messages)
