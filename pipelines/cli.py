@@ -173,6 +173,19 @@ def _breaks(args: argparse.Namespace) -> int:
     return 0
 
 
+def write_report(out: Path | None) -> Path:
+    """The HTML report of the published warehouse; by default under $RECON_DATA_DIR/reports/."""
+    from assets.report import write_report as write
+
+    with _read_only() as con:
+        return write(con, out or _data_dir() / "reports" / "recon-report.html")
+
+
+def _report(args: argparse.Namespace) -> int:
+    print(write_report(args.out))
+    return 0
+
+
 def _run(args: argparse.Namespace) -> int:
     if args.end <= args.start:
         raise ValueError("--end must be after --start (end is exclusive)")
@@ -220,6 +233,7 @@ def _demo(args: argparse.Namespace) -> int:
         code = run_days(first, first + timedelta(days=world.cfg.days - 1))
     if code == 0:
         print_planted_vs_found(world.manifest()["anomalies"])
+        print(f"\nreport: {write_report(None)}")
         print(
             f"\nlist them: RECON_DATA_DIR={demo_dir} recon breaks"
             "\nor open the warehouse above with duckdb (read-only) to look around"
@@ -291,6 +305,12 @@ def build_parser() -> argparse.ArgumentParser:
     breaks.add_argument("--check", help="one check_name, e.g. chain_gap")
     breaks.add_argument("--provider", help="one provider, e.g. openapi")
     breaks.set_defaults(func=_breaks)
+
+    report = commands.add_parser("report", help="write the HTML report of the warehouse")
+    report.add_argument(
+        "--out", type=Path, help="HTML file (default: $RECON_DATA_DIR/reports/recon-report.html)"
+    )
+    report.set_defaults(func=_report)
 
     demo = commands.add_parser("demo", help="run the pipeline against the embedded sandbox")
     demo.add_argument("--seed", type=int, default=7)
