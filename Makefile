@@ -15,6 +15,7 @@ help:
 	@echo "make soak    slow tests kept out of the default suite"
 	@echo "make sandbox serve the sandbox on loopback (prints base URL and credentials)"
 	@echo "make dev     the Dagster UI on this project"
+	@echo "make report-screenshot  the demo's HTML report and a PNG of it (data/reports/; installs chromium)"
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,6 +55,24 @@ sandbox: $(STAMP)
 
 dev: $(STAMP)
 	mkdir -p data/dagster && cp -n dagster.yaml data/dagster/ && DAGSTER_HOME=$(CURDIR)/data/dagster $(BIN)/dagster dev -m pipelines.definitions
+
+# Headless Chromium with everything that would reach the network switched off: the report needs
+# none. A screenshot is one window, so the window is as tall as the page is estimated to be.
+REPORT := data/reports/recon-report.html
+.PHONY: report-screenshot
+report-screenshot: $(STAMP)
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+	test -f data/demo/warehouse.duckdb || $(BIN)/recon demo
+	RECON_DATA_DIR=data/demo $(BIN)/recon report --out $(REPORT)
+	rows=$$(grep -o '<tr>' $(REPORT) | wc -l); charts=$$(grep -o '<svg' $(REPORT) | wc -l); \
+	height=$$((1600 + 48 * rows + 420 * charts)); profile=$$(mktemp -d); \
+	chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+		--disable-background-networking --disable-component-update --disable-sync \
+		--user-data-dir=$$profile --window-size=1400,$$((height < 16000 ? height : 16000)) \
+		--hide-scrollbars --screenshot=$(CURDIR)/data/reports/recon-report.png \
+		file://$(CURDIR)/$(REPORT); \
+	status=$$?; rm -rf $$profile; exit $$status
+	@echo "data/reports/recon-report.png"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
