@@ -176,13 +176,25 @@ def _snapshot_load(ds: Dataset) -> dg.AssetsDefinition:
 STAGING = {ds.staging_model: ds.raw_table for ds in DATASETS}
 
 
-def _staging(model: str, upstream: str) -> dg.AssetsDefinition:
+def _writers(ds: Dataset) -> list[str]:
+    """Every asset that writes `ds`'s raw table: its own load, and the snapshot loads that
+    bring its tail rows. Staging before those ran would miss the tail and open false
+    balance breaks (cards, wallets, JT users) that the next run resolves."""
+    tails_of = [
+        other.raw_table
+        for other in DATASETS
+        if other.provider == ds.provider and ds.entity in other.tails
+    ]
+    return [ds.raw_table, *tails_of]
+
+
+def _staging(model: str, upstream: list[str]) -> dg.AssetsDefinition:
     header = duck.sql_text(model).splitlines()[:2]
 
     @dg.asset(
         name=model,
         group_name="staging",
-        deps=[upstream],
+        deps=upstream,
         pool=POOL,
         kinds={"duckdb", "sql"},
         description=" ".join(line.lstrip("- ") for line in header),
@@ -200,5 +212,5 @@ def _staging(model: str, upstream: str) -> dg.AssetsDefinition:
 
 
 warehouse_assets = [_window_load(ds) if ds.windowed else _snapshot_load(ds) for ds in DATASETS] + [
-    _staging(m, u) for m, u in STAGING.items()
+    _staging(ds.staging_model, _writers(ds)) for ds in DATASETS
 ]
