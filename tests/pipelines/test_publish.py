@@ -1,0 +1,94 @@
+"""The published snapshot: analysts read it at any time, even while `recon run` writes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from assets.publish import read_dictionary
+from pipelines import cli
+from sandbox import WorldConfig, build_world
+from tests.pipelines.harness import harness
+from tests.pipelines.snapshot_reader import signature
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+WORLD = WorldConfig(seed=5, customers=2, days=4, entries_per_day=80, anomalies={"chain_gap": 1})
+
+
+def recon_run(first_day: int, last_day: int) -> None:
+    start = WORLD.start_date + timedelta(days=first_day)
+    end = WORLD.start_date + timedelta(days=last_day + 1)
+    assert cli.main(["run", "--start", str(start), "--end", str(end)]) == 0
+
+
+def published_signature(path: Path) -> dict[str, object]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return signature(con)
+
+
+def test_a_reader_during_a_full_run_sees_one_whole_run_and_never_a_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = build_world(WORLD)
+    with harness(world, tmp_path, monkeypatch) as h:
+        monkeypatch.delenv("DAGSTER_HOME", raising=False)
+        monkeypatch.setenv("RECON_DATA_DIR", str(h.data_dir))
+        recon_run(0, 1)
+        published = h.data_dir / "warehouse.duckdb"
+        first = published_signature(published)
+        out, stop = tmp_path / "reads.jsonl", tmp_path / "stop"
+        reader = subprocess.Popen(
+            [sys.executable, "-m", "tests.pipelines.snapshot_reader", published, out, stop],
+            cwd=PROJECT_ROOT,
+        )
+        try:
+            while not out.exists() or out.stat().st_size == 0:
+                time.sleep(0.01)  # the reader is reading before the run starts
+            recon_run(0, 3)
+            second = published_signature(published)
+        finally:
+            stop.touch()
+            reader.wait(timeout=60)
+    assert reader.returncode == 0
+    reads = [json.loads(line) for line in out.read_text().splitlines()]
+    errors = [r["error"] for r in reads if "error" in r]
+    assert errors == []
+    assert first["run_id"] != second["run_id"]
+    assert second["runs_in_counts"] == first["runs_in_counts"] + 1
+    # Every read saw one run whole: exactly the first run's tables or the second's.
+    assert all(r in (first, second) for r in reads)
+    assert reads[0] == first and reads[-1] == second
+    assert len(reads) >= 20
+    # Three tables written at different moments of a run agree on which run it was.
+    for r in (first, second):
+        assert r["published_run_at"] == r["breaks_last_seen"] == r["counts_last_run"]
+
+
+def test_the_pipeline_never_writes_the_published_file_and_resumes_from_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = build_world(WORLD)
+    with harness(world, tmp_path, monkeypatch) as h:
+        assert h.run(WORLD.start_date, WORLD.start_date + timedelta(days=1)).success is False
+        work = h.data_dir / "work" / "warehouse.duckdb"
+        assert work.exists() and h.published.exists()
+        breaks = h.query("select break_id, status, first_seen_at from fct_breaks")
+        comments = h.query(
+            "select table_name, comment from duckdb_tables() where table_name like 'fct_%'"
+        )
+        # A lost working copy is rebuilt from the last snapshot: history carries on.
+        work.unlink()
+        h.run(WORLD.start_date, WORLD.start_date + timedelta(days=1))
+        again = h.query("select break_id, status, first_seen_at from fct_breaks")
+        runs = h.query("select count(distinct run_at) from fct_break_counts")[0][0]
+    assert breaks and sorted(again) == sorted(breaks)
+    assert runs == 2
+    docs = read_dictionary()
+    assert {t: docs[t].description for t, _ in comments} == dict(comments)
