@@ -25,6 +25,32 @@ import httpx
 log = logging.getLogger("recon.alerts")
 
 
+class _HideSinkUrls(logging.Filter):
+    """httpx logs every request's URL at INFO; a webhook's path and query are its secret
+    (a Slack URL is its own credential), so they are cut from httpx's records."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()
+
+    def add(self, url: str) -> None:
+        parts = urlsplit(url)
+        self.secrets |= {p for p in (parts.path, parts.query) if len(p) > 1}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        hidden = message
+        for secret in sorted(self.secrets, key=len, reverse=True):
+            hidden = hidden.replace(secret, "/…")
+        if hidden != message:
+            record.msg, record.args = hidden, None
+        return True
+
+
+_HIDE = _HideSinkUrls()
+logging.getLogger("httpx").addFilter(_HIDE)
+
+
 @dataclass(frozen=True)
 class Alert:
     """One alert in every shape a sink needs; built by assets.alerts."""
@@ -115,6 +141,9 @@ class _HttpSink:
     url: str = field(repr=False)
     retry: Retry = Retry()
     kind: Literal["webhook", "slack"] = "webhook"
+
+    def __post_init__(self) -> None:
+        _HIDE.add(self.url)
 
     @property
     def name(self) -> str:

@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
 
 def free_port() -> int:
@@ -72,11 +73,22 @@ class _Mailbox:
         return "250 Message accepted for delivery"
 
 
+def _accept_any_login(
+    server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
+) -> AuthResult:
+    return AuthResult(success=True)
+
+
 class SmtpReceiver:
-    def __init__(self) -> None:
+    """With `login`, the server offers AUTH (without TLS, on loopback) and takes any login."""
+
+    def __init__(self, login: bool = False) -> None:
         self.mailbox = _Mailbox()
         self.port = free_port()
-        self._controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port)
+        auth: dict[str, Any] = (
+            {"authenticator": _accept_any_login, "auth_require_tls": False} if login else {}
+        )
+        self._controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port, **auth)
 
     @property
     def messages(self) -> list[Message]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -15,8 +16,9 @@ import pytest
 
 from assets.alerts import AlertBreak, AlertState, SinkState, due
 from assets.alerts_message import amount
+from pipelines import cli
 from pipelines.schedules import nightly_days
-from sandbox import WorldConfig, build_world
+from sandbox import JtConfig, WhaletConfig, WorldConfig, build_world
 from tests.pipelines.harness import Harness, completed, harness
 from tests.pipelines.receivers import HttpReceiver, SmtpReceiver
 
@@ -253,3 +255,81 @@ def test_a_wrong_setting_is_named_and_the_run_still_publishes(
         messages = [e.message for e in h.instance.all_logs(result.run_id)]
         assert h.published.exists()
     assert any("alerts not sent" in m and "RECON_ALERT_MIN_SEVERITY" in m for m in messages)
+
+
+CARD_WORLD = WorldConfig(
+    seed=17,
+    customers=1,
+    days=2,
+    entries_per_day=30,
+    anomalies={"card_balance_mismatch": 2, "chain_gap": 1, "order_debit_mismatch": 1},
+    jt=JtConfig(users=3, records_per_day=30, anomalies={"chain_gap": 1}),
+    whalet=WhaletConfig(users=1, anomalies={"money_unit_mismatch": 1}),
+)
+# A card number: 13 to 19 digits standing alone. Anything like it in an alert is a leak.
+PAN_LIKE = re.compile(r"(?<!\d)\d{13,19}(?!\d)")
+
+
+def luhn(number: str) -> bool:
+    digits = [int(d) for d in reversed(number)]
+    total = sum(digits[0::2]) + sum(sum(divmod(2 * d, 10)) for d in digits[1::2])
+    return total % 10 == 0
+
+
+def test_no_card_number_key_or_token_in_alerts_report_or_logs(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    world = build_world(CARD_WORLD)
+    cards = [k for c in world.customers for k in c.cards]
+    hook, slack, smtp = HttpReceiver(), HttpReceiver(), SmtpReceiver(login=True)
+    for running in (hook, slack, smtp):
+        running.start()
+    slack_secret = "T0000/B0000/XXXXsecretXXXXslackXXXX"
+    smtp_password = "smtp-Pa55-not-for-logs"
+    try:
+        with harness(world, tmp_path, monkeypatch, all_providers=True) as h:
+            configure(monkeypatch, hook, slack, smtp)
+            monkeypatch.setenv("RECON_ALERT_SLACK_URL", slack.url(f"/services/{slack_secret}"))
+            monkeypatch.setenv("RECON_ALERT_SMTP_USER", "recon")
+            monkeypatch.setenv("RECON_ALERT_SMTP_PASSWORD", smtp_password)
+            first = CARD_WORLD.start_date
+            result = h.run_job(first, first + timedelta(days=CARD_WORLD.days - 1))
+            assert completed(result)
+            monkeypatch.setenv("RECON_DATA_DIR", str(h.data_dir))
+            assert cli.main(["report", "--out", str(tmp_path / "report.html")]) == 0
+            events = [e.message for e in h.instance.all_logs(result.run_id)]
+            assert h.jt_private_key_pem is not None and h.whalet_app is not None
+            tokens = list(h.whalet_app.tokens)
+            pem_lines = h.jt_private_key_pem.decode().splitlines()[1:-1]
+            card_breaks = h.query(
+                "select count(*) from fct_breaks where check_name = 'card_balance_mismatch'"
+            )[0][0]
+    finally:
+        for running in (hook, slack, smtp):
+            running.stop()
+    alerts = [json.dumps(b) for _, b in hook.posts + slack.posts]
+    alerts += [m.as_string() for m in smtp.messages]
+    assert len(hook.posts) == len(slack.posts) == len(smtp.messages) == 1
+    assert card_breaks and "card_balance_mismatch" in alerts[0]  # card breaks were alerted
+    report = (tmp_path / "report.html").read_text()
+    logs = caplog.text + capsys.readouterr().out + "\n".join(events)
+    assert "alert to" in logs or "wallet-recon:" in logs  # the logs did cover the alerts
+    secrets = [
+        *(k.card_no for k in cards),
+        *tokens,
+        world.whalet.credentials()["secret_key"],
+        *(c["key"] for c in world.credentials()),
+        *pem_lines,
+        slack_secret,
+        smtp_password,
+    ]
+    for text in [*alerts, report, logs]:
+        assert not [s for s in secrets if s in text]
+        assert not [n for n in PAN_LIKE.findall(text) if luhn(n)]
+        assert not re.search(r"\b(cvv|cvc|pin)\b\W{0,3}\d{3,4}", text, re.I)
+    for payload in hook.posts[0][1]["breaks"]:
+        assert not {"card_no", "cvv", "pin"} & set(payload)
