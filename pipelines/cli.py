@@ -186,6 +186,33 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _alerts(args: argparse.Namespace) -> int:
+    """Send what is pending now, e.g. after a receiver was down: the same rules as a run's."""
+    from assets.alerts import send_alerts
+    from assets.resources import AlertResource, WarehouseResource
+    from pipelines.alerts import where_to_look
+
+    _progress_to_terminal()
+    warehouse, alerts = WarehouseResource(), AlertResource()
+    if not warehouse.published_path().exists():
+        raise ValueError(f"no warehouse at {warehouse.published_path()}: run `recon run` first")
+    outcomes = send_alerts(
+        warehouse.published_path(),
+        warehouse.root() / "alerts",
+        alerts.sinks(),
+        alerts.min_severity(),
+        where_to_look(warehouse),
+    )
+    for o in outcomes:
+        state = "delivered" if o.delivered else f"not delivered, still pending: {o.error}"
+        print(
+            f"{o.sink}: {o.announced} breaks to tell; {state}"
+            if o.announced
+            else f"{o.sink}: nothing new"
+        )
+    return 0 if all(o.delivered for o in outcomes) else EXIT_FAILED
+
+
 def _run(args: argparse.Namespace) -> int:
     if args.end <= args.start:
         raise ValueError("--end must be after --start (end is exclusive)")
@@ -199,9 +226,12 @@ def _demo(args: argparse.Namespace) -> int:
     world = build_world(default_config(args.seed))
     # The demo keeps its own warehouse so sandbox rows never mix with a real provider's.
     demo_dir = _data_dir() / "demo"
-    for folder in ("lake", "work"):
+    for folder in ("lake", "work", "alerts"):
         shutil.rmtree(demo_dir / folder, ignore_errors=True)
     (demo_dir / "warehouse.duckdb").unlink(missing_ok=True)
+    # Sandbox breaks must never reach a real operations channel: the demo alerts to the log.
+    for name in [n for n in os.environ if n.startswith("RECON_ALERT_")]:
+        del os.environ[name]
     # The JT merchant key is a secret: it lives outside the data directory, for this run only.
     with tempfile.TemporaryDirectory(prefix="recon-demo-") as secrets, serving_all(world) as s:
         key_file = Path(secrets) / "jt_private_key.pem"
@@ -311,6 +341,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", type=Path, help="HTML file (default: $RECON_DATA_DIR/reports/recon-report.html)"
     )
     report.set_defaults(func=_report)
+
+    alerts = commands.add_parser(
+        "alerts", help="send the break alerts still pending (new or resolved since last told)"
+    )
+    alerts.set_defaults(func=_alerts)
 
     demo = commands.add_parser("demo", help="run the pipeline against the embedded sandbox")
     demo.add_argument("--seed", type=int, default=7)

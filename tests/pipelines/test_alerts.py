@@ -333,3 +333,30 @@ def test_no_card_number_key_or_token_in_alerts_report_or_logs(
         assert not re.search(r"\b(cvv|cvc|pin)\b\W{0,3}\d{3,4}", text, re.I)
     for payload in hook.posts[0][1]["breaks"]:
         assert not {"card_no", "cvv", "pin"} & set(payload)
+
+
+def test_recon_alerts_sends_what_is_pending_and_then_nothing(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    receivers: tuple[HttpReceiver, HttpReceiver, SmtpReceiver],
+) -> None:
+    hook, _, _ = receivers
+    cfg = replace(WORLD, late_entry_rate=0.0, days=2, anomalies={"chain_gap": 2})
+    world = build_world(cfg)
+    with harness(world, tmp_path, monkeypatch) as h:
+        # Materialised without the job's hooks: nobody has been told anything yet.
+        assert completed(h.run(cfg.start_date, cfg.start_date + timedelta(days=1)))
+        opened = {b for (b,) in h.query("select break_id from fct_breaks where status = 'open'")}
+        monkeypatch.setenv("RECON_DATA_DIR", str(h.data_dir))
+        monkeypatch.setenv("RECON_ALERT_WEBHOOK_URL", hook.url(WEBHOOK))
+        assert cli.main(["alerts"]) == 1  # the receiver is down: a failure, and it says so
+        assert "still pending" in capsys.readouterr().out
+        hook.start()
+        assert cli.main(["alerts"]) == 0
+        assert cli.main(["alerts"]) == 0
+    (payload,) = hook.bodies(WEBHOOK)
+    assert ids(payload, "open") == opened and len(opened) == 2
+    told = capsys.readouterr().out.splitlines()
+    assert len(told) == 4 and "2 breaks to tell; delivered" in told[1]
+    assert [line.split(": ", 1)[1] for line in told[2:]] == ["nothing new"] * 2
