@@ -112,8 +112,8 @@ def _read_only() -> duckdb.DuckDBPyConnection:
         return duckdb.connect(str(path), read_only=True)
     except duckdb.IOException as exc:
         raise ValueError(
-            f"cannot open {path} while a run is writing it; try again when the run ends "
-            f"({str(exc).splitlines()[0]})"
+            f"cannot open {path}: another process opened it for writing (the pipeline never "
+            f"does; open it read-only, e.g. `duckdb -readonly`) ({str(exc).splitlines()[0]})"
         ) from None
 
 
