@@ -68,6 +68,7 @@ report-screenshot: $(STAMP)
 	height=$$((1600 + 48 * rows + 420 * charts)); profile=$$(mktemp -d); \
 	chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
 		--disable-background-networking --disable-component-update --disable-sync \
+		--host-resolver-rules="MAP * ~NOTFOUND" \
 		--user-data-dir=$$profile --window-size=1400,$$((height < 16000 ? height : 16000)) \
 		--hide-scrollbars --screenshot=$(CURDIR)/data/reports/recon-report.png \
 		file://$(CURDIR)/$(REPORT); \

@@ -28,7 +28,9 @@ from pathlib import Path
 
 import duckdb
 
+from assets import duck
 from assets.alerts_message import compose
+from assets.publish import Publication, read_publication
 from connectors.notify import DeliveryError, Sink
 
 log = logging.getLogger("recon.alerts")
@@ -54,13 +56,6 @@ class AlertBreak:
     resolved_at: datetime | None
 
 
-@dataclass(frozen=True)
-class Publication:
-    path: Path
-    run_id: str
-    run_at: datetime
-
-
 @dataclass
 class SinkState:
     """What one sink was told: since when it is alerted, and the last status per break."""
@@ -69,45 +64,43 @@ class SinkState:
     announced: dict[str, str] = field(default_factory=dict)
 
 
-def read_published(path: Path, min_severity: str) -> tuple[Publication, list[AlertBreak]]:
-    """The open and resolved breaks of the published snapshot at or above `min_severity`."""
-    if min_severity not in SEVERITIES:
-        raise ValueError(f"RECON_ALERT_MIN_SEVERITY must be one of {SEVERITIES}")
-    wanted = list(SEVERITIES[SEVERITIES.index(min_severity) :])
+def read_published(path: Path) -> tuple[Publication, list[AlertBreak]]:
+    """The publication and the open and resolved breaks of the snapshot at `path`."""
     with duckdb.connect(str(path), read_only=True) as con:
-        row = con.execute("select run_id, run_at from recon_publication").fetchone()
-        if row is None:
-            raise ValueError(f"{path} says no run: recon_publication is empty")
-        cursor = con.execute(
-            """
-            select
-                breaks.break_id, breaks.status, breaks.check_name, breaks.severity,
-                breaks.provider, cast(breaks.account_id as varchar), breaks.entity_type,
-                breaks.entity_id, breaks.currency, breaks.difference, checks.difference_unit,
-                breaks.detail, breaks.opened_at, breaks.resolved_at
-            from fct_breaks as breaks
-            inner join recon_checks as checks on breaks.check_name = checks.check_name
-            where breaks.status in ('open', 'resolved') and list_contains(?, breaks.severity)
-            order by breaks.break_id
-            """,
-            [wanted],
-        )
-        found = [AlertBreak(*r) for r in cursor.fetchall()]
-    return Publication(path, str(row[0]), row[1]), found
+        publication = read_publication(con)
+        if publication is None:
+            raise ValueError(f"{path} is not a published snapshot (no recon_publication)")
+        found = [AlertBreak(*r) for r in con.execute(duck.sql_text("alert_breaks")).fetchall()]
+    return publication, found
 
 
-def due(breaks: Sequence[AlertBreak], state: SinkState) -> list[AlertBreak]:
-    """The breaks a sink with `state` has not been told about in their current status."""
-    out: list[AlertBreak] = []
-    for b in breaks:
-        told = state.announced.get(b.break_id)
-        if b.status == "open" and told != "open":
-            out.append(b)
-        elif b.status == "resolved" and told != "resolved":
-            missed_opening = told is None and b.opened_at is not None and b.opened_at >= state.since
-            if told == "open" or missed_opening:
-                out.append(b)
-    return out
+def check_severity(min_severity: str) -> str:
+    if min_severity not in SEVERITIES:
+        raise ValueError(f"RECON_ALERT_MIN_SEVERITY must be one of {', '.join(SEVERITIES)}")
+    return min_severity
+
+
+def due(
+    breaks: Sequence[AlertBreak], state: SinkState, min_severity: str = "warn"
+) -> list[AlertBreak]:
+    """The breaks a sink with `state` has not been told about in their current status.
+
+    Severity decides what is announced as news, never what closes: a break the sink was
+    told is open is always told when it resolves, whatever the setting is now.
+    """
+    wanted = SEVERITIES[SEVERITIES.index(check_severity(min_severity)) :]
+    return [b for b in breaks if _is_news(b, state.announced.get(b.break_id), state, wanted)]
+
+
+def _is_news(b: AlertBreak, told: str | None, state: SinkState, wanted: Sequence[str]) -> bool:
+    if b.status == "open":
+        return told != "open" and b.severity in wanted
+    if b.status != "resolved" or told == "resolved":
+        return False
+    if told == "open":
+        return True
+    # Never told: news only if it opened (and resolved) while the sink could not be told.
+    return b.severity in wanted and b.opened_at is not None and b.opened_at >= state.since
 
 
 class AlertState:
@@ -131,11 +124,17 @@ class AlertState:
     def _read(self) -> dict[str, SinkState]:
         if not self.path.exists():
             return {}
-        data = json.loads(self.path.read_text())
-        return {
-            name: SinkState(datetime.fromisoformat(s["since"]), dict(s["announced"]))
-            for name, s in data.get("sinks", {}).items()
-        }
+        try:
+            data = json.loads(self.path.read_text())
+            return {
+                name: SinkState(datetime.fromisoformat(s["since"]), dict(s["announced"]))
+                for name, s in data.get("sinks", {}).items()
+            }
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(
+                f"{self.path} cannot be read ({type(exc).__name__}); move it aside to start "
+                "afresh: every destination is then told every open break again"
+            ) from None
 
     def save(self, sinks: dict[str, SinkState]) -> None:
         data = {
@@ -146,7 +145,10 @@ class AlertState:
             },
         }
         temporary = self.path.with_name(self.path.name + ".tmp")
-        temporary.write_text(json.dumps(data, indent=1, sort_keys=True))
+        with temporary.open("w") as f:
+            f.write(json.dumps(data, indent=1, sort_keys=True))
+            f.flush()
+            os.fsync(f.fileno())
         os.replace(temporary, self.path)
 
 
@@ -166,28 +168,46 @@ def send_alerts(
     where: str = "",
 ) -> list[Outcome]:
     """Tell every sink what changed for it since it was last told; returns what happened."""
+    check_severity(min_severity)
     if not published.exists():
         log.info("alerts: nothing published yet")
         return []
-    publication, breaks = read_published(published, min_severity)
     store = AlertState(state_dir)
     outcomes: list[Outcome] = []
     with store.locked() as states:
+        # Read under the lock: the snapshot only moves forward, so whoever holds the lock
+        # sees at least what the previous holder told, never an older run.
+        publication, breaks = read_published(published)
         for sink in sinks:
             state = states.setdefault(sink.name, SinkState(since=publication.run_at))
-            news = due(breaks, state)
-            if not news:
-                outcomes.append(Outcome(sink.name, 0, True))
-                store.save(states)
-                continue
-            try:
-                sink.deliver(compose(news, publication, where))
-            except DeliveryError as exc:
-                log.error(f"alert not delivered, it stays pending for the next run: {exc}")
-                outcomes.append(Outcome(sink.name, len(news), False, str(exc)))
+            news = due(breaks, state, min_severity)
+            if news:
+                outcomes.append(_deliver(sink, state, news, publication, published, where))
             else:
-                state.announced.update({b.break_id: b.status for b in news})
-                outcomes.append(Outcome(sink.name, len(news), True))
+                outcomes.append(Outcome(sink.name, 0, True))
             # Saved after each sink: one that delivered is not told again if a later one fails.
             store.save(states)
     return outcomes
+
+
+def _deliver(
+    sink: Sink,
+    state: SinkState,
+    news: list[AlertBreak],
+    publication: Publication,
+    published: Path,
+    where: str,
+) -> Outcome:
+    try:
+        sink.deliver(compose(news, publication, published, where))
+    except DeliveryError as exc:
+        error = str(exc)
+    except Exception as exc:
+        # Whatever one destination does wrong, the others are still told. Only the type:
+        # the text of an unexpected error may quote a URL.
+        error = f"{sink.name}: {type(exc).__name__}"
+    else:
+        state.announced.update({b.break_id: b.status for b in news})
+        return Outcome(sink.name, len(news), True)
+    log.error(f"alert not delivered, it stays pending for the next run: {error}")
+    return Outcome(sink.name, len(news), False, error)

@@ -6,13 +6,19 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from assets.amounts import money
+from connectors.money import currency_exponent
 from connectors.notify import Alert
 
 if TYPE_CHECKING:
-    from assets.alerts import AlertBreak, Publication
+    from pathlib import Path
+
+    from assets.alerts import AlertBreak
+    from assets.publish import Publication
 
 LARGEST = 5
 # A JSON receiver gets every break up to this many; beyond, the counts still say how many.
@@ -20,25 +26,20 @@ PAYLOAD_BREAKS = 1000
 
 
 def amount(b: AlertBreak) -> str:
-    """The difference as an analyst reads it, with its unit."""
-    if b.difference is None:
-        return ""
-    if b.difference_unit == "rate":
-        return f"rate {b.difference.normalize():f}"
-    currency = b.currency or ""
-    if b.difference_unit == "minor":
-        return f"{currency} {b.difference:f} minor units".strip()
-    cents = b.difference.quantize(Decimal("0.01"))
-    shown = cents if cents == b.difference else b.difference
-    return f"{currency} {shown:,f}".strip()
+    """The difference as an analyst reads it, with its unit (the report's wording)."""
+    return money(b.difference, b.currency, b.difference_unit)
 
 
 def _magnitude(b: AlertBreak) -> Decimal:
-    # Ranked in major units; a rate deviation is not money and is not ranked.
+    # Ranked in major units (cents scaled by the currency's exponent) without converting
+    # currencies: "largest" means the largest number, which the currency beside it qualifies.
+    # A rate deviation is not money and is not ranked.
     if b.difference is None or b.difference_unit == "rate":
         return Decimal(-1)
     size = abs(b.difference)
-    return size.scaleb(-2) if b.difference_unit == "minor" else size
+    if b.difference_unit == "minor":
+        return size.scaleb(-currency_exponent(b.currency or ""))
+    return size
 
 
 def largest(news: Sequence[AlertBreak], status: str, n: int = LARGEST) -> list[AlertBreak]:
@@ -105,19 +106,26 @@ def _as_dict(b: AlertBreak) -> dict[str, Any]:
         "difference": b.difference,
         "difference_unit": b.difference_unit,
         "detail": b.detail,
-        "opened_at": b.opened_at,
-        "resolved_at": b.resolved_at,
+        "opened_at": _utc(b.opened_at),
+        "resolved_at": _utc(b.resolved_at),
     }
 
 
-def payload(news: Sequence[AlertBreak], publication: Publication, where: str) -> dict[str, Any]:
+def _utc(at: datetime | None) -> str | None:
+    # The warehouse keeps UTC run times without a zone; a receiver gets them with it.
+    return None if at is None else at.replace(tzinfo=UTC).isoformat()
+
+
+def payload(
+    news: Sequence[AlertBreak], publication: Publication, warehouse: Path, where: str
+) -> dict[str, Any]:
     opened = sum(1 for b in news if b.status == "open")
     return {
         "source": "wallet-recon",
         "summary": subject(news),
         "run_id": publication.run_id,
-        "run_at": publication.run_at,
-        "warehouse": str(publication.path),
+        "run_at": _utc(publication.run_at),
+        "warehouse": str(warehouse),
         "opened": opened,
         "resolved": len(news) - opened,
         "counts": [
@@ -173,10 +181,12 @@ def slack(news: Sequence[AlertBreak], publication: Publication, where: str) -> d
     return {"text": subject(news), "blocks": blocks}
 
 
-def compose(news: Sequence[AlertBreak], publication: Publication, where: str) -> Alert:
+def compose(
+    news: Sequence[AlertBreak], publication: Publication, warehouse: Path, where: str
+) -> Alert:
     return Alert(
         subject=subject(news),
         text=text(news, publication, where),
-        payload=payload(news, publication, where),
+        payload=payload(news, publication, warehouse, where),
         slack=slack(news, publication, where),
     )

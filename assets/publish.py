@@ -13,6 +13,7 @@ docs and what DuckDB shows them (`duckdb_columns().comment`) is one text.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ import duckdb
 
 from assets import breaks
 
+log = logging.getLogger("recon.publish")
 DICTIONARY = Path(__file__).resolve().parent.parent / "docs" / "data-dictionary.md"
 # The one-row table in every snapshot that says which run it holds.
 PUBLICATION = "recon_publication"
@@ -53,7 +55,7 @@ _ROW = re.compile(r"^\|\s*`(?P<column>[a-z0-9_]+)`\s*\|(?P<cells>.*)\|\s*$")
 
 
 def _cells(text: str) -> list[str]:
-    return [cell.strip() for cell in text.split("|")] or [""]
+    return [cell.strip() for cell in text.split("|")]
 
 
 def read_dictionary(path: Path = DICTIONARY) -> dict[str, TableDoc]:
@@ -113,7 +115,7 @@ def describe_marts(con: duckdb.DuckDBPyConnection, path: Path = DICTIONARY) -> l
     missing: list[str] = []
     for table in mart_tables(con):
         doc = docs.get(table)
-        # Comments are values, bound as parameters; names come from the catalogue, not input.
+        # Names come from the catalogue, never from provider data; see _literal for the text.
         if doc is not None:
             con.execute(f"comment on table {table} is {_literal(_plain(doc.description))}")
         for (column,) in con.execute(
@@ -132,6 +134,26 @@ def describe_marts(con: duckdb.DuckDBPyConnection, path: Path = DICTIONARY) -> l
 def _literal(text: str) -> str:
     # COMMENT ON takes a constant, not a parameter; the text is ours (the dictionary).
     return "'" + text.replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class Publication:
+    """Which run a snapshot holds (its `recon_publication` row)."""
+
+    run_id: str
+    run_at: datetime
+    published_at: datetime
+
+
+def read_publication(con: duckdb.DuckDBPyConnection) -> Publication | None:
+    """The snapshot's publication, or None for a warehouse that was never published."""
+    found = con.execute(
+        "select count(*) from duckdb_tables() where table_name = ?", [PUBLICATION]
+    ).fetchone()
+    if not found or not found[0]:
+        return None
+    row = con.execute(f"select run_id, run_at, published_at from {PUBLICATION}").fetchone()
+    return Publication(str(row[0]), row[1], row[2]) if row else None
 
 
 @dataclass(frozen=True)
@@ -177,6 +199,7 @@ def publish(
     finally:
         con.execute("detach recon_snapshot")
     _sync(staging)
+    _set_aside_wal(target)
     os.replace(staging, target)
     _sync(target.parent)
     return Published(target, run_id, run_at, published_at, target.stat().st_size)
@@ -186,6 +209,19 @@ _PUBLICATION_DOC = (
     "Which run this snapshot holds: the Dagster run id, when its checks ran (run_at, UTC) "
     "and when it was published. One row."
 )
+
+
+def _set_aside_wal(target: Path) -> Path | None:
+    """A `.wal` beside the published file belongs to no snapshot of ours (someone opened it
+    read-write, or an old layout crashed); left there, DuckDB would refuse to open the new
+    file at all. It is kept, renamed, for whoever wants to look at it."""
+    wal = target.with_name(target.name + ".wal")
+    if not wal.exists():
+        return None
+    aside = wal.with_name(f"{wal.name}.set-aside-{int(wal.stat().st_mtime)}")
+    os.replace(wal, aside)
+    log.warning(f"{wal} did not belong to a published snapshot; moved to {aside}")
+    return aside
 
 
 def _sync(path: Path) -> None:

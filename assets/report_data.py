@@ -13,18 +13,12 @@ from typing import Any
 import duckdb
 
 from assets.duck import sql_text
+from assets.publish import Publication, read_publication
 
 # Views the report queries read from one another; temporary, so a read-only snapshot will do.
 TEMP_VIEWS = ("report_break_entries", "report_wallets")
 MAX_WALLETS = 40
 MAX_POINTS = 600
-
-
-@dataclass(frozen=True)
-class Publication:
-    run_id: str
-    run_at: datetime
-    published_at: datetime
 
 
 @dataclass(frozen=True)
@@ -134,16 +128,6 @@ def _rows(
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def _publication(con: duckdb.DuckDBPyConnection) -> Publication | None:
-    tables = con.execute(
-        "select count(*) from duckdb_tables() where table_name = 'recon_publication'"
-    ).fetchone()
-    if not tables or not tables[0]:
-        return None
-    row = con.execute("select run_id, run_at, published_at from recon_publication").fetchone()
-    return Publication(str(row[0]), row[1], row[2]) if row else None
-
-
 def _break(row: dict[str, Any], units: dict[str, str]) -> Break:
     return Break(
         break_id=row["break_id"],
@@ -234,7 +218,7 @@ def load_report(
     )
     attach(wallets, points, breaks)
     return ReportData(
-        publication=_publication(con),
+        publication=read_publication(con),
         totals=totals,
         summary=[CheckSummary(*r.values()) for r in _rows(con, "break_summary")],
         by_day=[DayCount(*r.values()) for r in _rows(con, "report_breaks_by_day")],

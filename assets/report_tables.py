@@ -5,22 +5,10 @@ wallet chart and for breaks about no ledger wallet. Every value from the data is
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal
 
+from assets.amounts import money
 from assets.report_data import Break
-from assets.report_svg import esc, mark_numbers, number
-
-
-def money(value: Decimal | None, currency: str | None, unit: str) -> str:
-    """A break amount as the analyst reads it: with its currency, in cents, or as a rate."""
-    if value is None:
-        return ""
-    if unit == "rate":
-        return f"{value:.8f}".rstrip("0").rstrip(".") + " (rate)"
-    if unit == "minor":
-        return f"{currency or ''} {int(value):,} cents".strip()
-    places = 2 if value == value.quantize(Decimal("0.01")) else 8
-    return f"{currency or ''} {number(value, places)}".strip()
+from assets.report_svg import esc, mark_numbers
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], classes: dict[int, str]) -> str:

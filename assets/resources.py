@@ -6,13 +6,15 @@ Nothing here reads the environment at import time. Credentials are never resourc
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import dagster as dg
@@ -57,7 +59,11 @@ class WarehouseResource(dg.ConfigurableResource):  # type: ignore[type-arg]
         if not path.exists() and published.exists():
             # A lost working copy, or a data dir from before the two files: every snapshot
             # is a whole warehouse (history included), so the pipeline carries on from it.
-            shutil.copyfile(published, path)
+            # Copied beside and renamed, so a copy cut short is never taken for the warehouse.
+            copying = path.with_name(path.name + ".restoring")
+            shutil.copyfile(published, copying)
+            path.with_name(path.name + ".wal").unlink(missing_ok=True)
+            os.replace(copying, path)
         con = duckdb.connect(str(path))
         try:
             yield con
@@ -234,16 +240,39 @@ class AlertResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             raise ValueError(f"RECON_ALERT_MIN_SEVERITY must be one of {', '.join(SEVERITIES)}")
         return value
 
-    def sinks(self) -> list[Sink]:
+    def sinks(self) -> tuple[list[Sink], list[str]]:
+        """The configured sinks, and what is wrong with any that could not be built: one
+        bad setting costs its own destination, never the others (the log always works)."""
         retry = Retry(self.attempts, self.backoff_base_seconds, self.timeout_seconds)
         sinks: list[Sink] = [LogSink()]
-        if url := self.env("WEBHOOK_URL"):
-            sinks.append(webhook_sink(url, retry))
-        if url := self.env("SLACK_URL"):
-            sinks.append(slack_sink(url, retry))
-        if self.env("SMTP_HOST"):
-            sinks.append(EmailSink(self.smtp(), retry))
-        return sinks
+        problems: list[str] = []
+        builders: list[tuple[str, Callable[[], Sink]]] = [
+            ("WEBHOOK_URL", lambda: webhook_sink(self.url("WEBHOOK_URL"), retry)),
+            ("SLACK_URL", lambda: slack_sink(self.url("SLACK_URL"), retry)),
+            ("SMTP_HOST", lambda: EmailSink(self.smtp(), retry)),
+        ]
+        for setting, build in builders:
+            if not self.env(setting):
+                continue
+            try:
+                sinks.append(build())
+            except ValueError as exc:
+                problems.append(str(exc))
+        return sinks, problems
+
+    def url(self, name: str) -> str:
+        """A webhook URL, checked; the message names the setting, never the URL (a secret)."""
+        value = self.env(name)
+        parts = urlsplit(value)
+        try:
+            parts.port  # noqa: B018 (urlsplit checks the port only when asked)
+        except ValueError:
+            raise ValueError(f"RECON_ALERT_{name} has a port that is not a number") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"RECON_ALERT_{name} must be an http(s) URL with a host")
+        if any(ord(c) < 33 for c in value):
+            raise ValueError(f"RECON_ALERT_{name} contains spaces or control characters")
+        return value
 
     def smtp(self) -> Smtp:
         security = self.env("SMTP_SECURITY").lower() or "starttls"
@@ -252,12 +281,18 @@ class AlertResource(dg.ConfigurableResource):  # type: ignore[type-arg]
         port = self.env("SMTP_PORT") or {"starttls": "587", "ssl": "465", "none": "25"}[security]
         if not port.isdigit():
             raise ValueError(f"RECON_ALERT_SMTP_PORT must be a port number, got {port!r}")
+        host = self.env("SMTP_HOST")
+        if security == "none" and self.env("SMTP_USER") and not _loopback(host):
+            raise ValueError(
+                "RECON_ALERT_SMTP_SECURITY=none would send RECON_ALERT_SMTP_PASSWORD in clear; "
+                "use starttls or ssl (none with a login is for a server on this machine only)"
+            )
         recipients = tuple(r.strip() for r in self.env("SMTP_TO").split(",") if r.strip())
         sender = self.env("SMTP_FROM")
         if not recipients or not sender:
             raise ValueError("email alerts need RECON_ALERT_SMTP_FROM and RECON_ALERT_SMTP_TO")
         return Smtp(
-            host=self.env("SMTP_HOST"),
+            host=host,
             port=int(port),
             sender=sender,
             recipients=recipients,
@@ -265,3 +300,10 @@ class AlertResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             user=self.env("SMTP_USER"),
             password=self.env("SMTP_PASSWORD"),
         )
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"

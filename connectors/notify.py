@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import smtplib
 import ssl
 import time
@@ -25,23 +26,32 @@ import httpx
 log = logging.getLogger("recon.alerts")
 
 
+_URL = re.compile(r"(?P<scheme>https?)://(?P<netloc>[^/\s\"'?#]+)(?P<rest>[^\s\"']*)")
+
+
 class _HideSinkUrls(logging.Filter):
-    """httpx logs every request's URL at INFO; a webhook's path and query are its secret
-    (a Slack URL is its own credential), so they are cut from httpx's records."""
+    """httpx logs every request's URL at INFO. A webhook's path and query are its secret (a
+    Slack URL is its own credential), so for a sink's host they are cut from httpx's records,
+    as httpx prints them (normalised, percent-encoded); user:password@ is cut from any URL."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.secrets: set[str] = set()
+        self.hosts: set[str] = set()
 
     def add(self, url: str) -> None:
-        parts = urlsplit(url)
-        self.secrets |= {p for p in (parts.path, parts.query) if len(p) > 1}
+        host = urlsplit(url).hostname
+        if host:
+            self.hosts.add(host.lower())
+
+    def _hide(self, match: re.Match[str]) -> str:
+        netloc = match["netloc"].rsplit("@", 1)[-1]
+        host = urlsplit(f"//{netloc}").hostname or ""
+        rest = "/…" if match["rest"] and host.lower() in self.hosts else match["rest"]
+        return f"{match['scheme']}://{netloc}{rest}"
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        hidden = message
-        for secret in sorted(self.secrets, key=len, reverse=True):
-            hidden = hidden.replace(secret, "/…")
+        hidden = _URL.sub(self._hide, message)
         if hidden != message:
             record.msg, record.args = hidden, None
         return True

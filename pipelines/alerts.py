@@ -27,11 +27,14 @@ def send_after_reconcile(context: dg.HookContext) -> None:
         return
     warehouse: WarehouseResource = context.resources.warehouse
     alerts: AlertResource = context.resources.alerts
+    sinks, problems = alerts.sinks()
+    for problem in problems:
+        context.log.error(f"alerts not sent to one destination: {problem}")
     try:
         outcomes = send_alerts(
             warehouse.published_path(),
             warehouse.root() / "alerts",
-            alerts.sinks(),
+            sinks,
             alerts.min_severity(),
             where_to_look(warehouse),
         )

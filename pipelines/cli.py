@@ -70,7 +70,10 @@ def run_days(first: date, last: date, fail_on_breaks: bool = False) -> int:
     for name, setting in PROVIDERS.items():
         if not os.environ.get(setting):
             print(f"note: {name} is not configured ({setting} unset); it is skipped")
-    print(f"recon: loading {first} .. {last} into {_data_dir() / 'warehouse.duckdb'}")
+    print(
+        f"recon: loading {first} .. {last} into {_data_dir() / 'work' / 'warehouse.duckdb'}, "
+        f"published to {_data_dir() / 'warehouse.duckdb'} after the checks"
+    )
     job = defs.resolve_job_def("recon")
     result = job.execute_in_process(
         instance=instance,
@@ -196,10 +199,13 @@ def _alerts(args: argparse.Namespace) -> int:
     warehouse, alerts = WarehouseResource(), AlertResource()
     if not warehouse.published_path().exists():
         raise ValueError(f"no warehouse at {warehouse.published_path()}: run `recon run` first")
+    sinks, problems = alerts.sinks()
+    for problem in problems:
+        print(f"recon: alerts not sent to one destination: {problem}", file=sys.stderr)
     outcomes = send_alerts(
         warehouse.published_path(),
         warehouse.root() / "alerts",
-        alerts.sinks(),
+        sinks,
         alerts.min_severity(),
         where_to_look(warehouse),
     )
@@ -210,7 +216,7 @@ def _alerts(args: argparse.Namespace) -> int:
             if o.announced
             else f"{o.sink}: nothing new"
         )
-    return 0 if all(o.delivered for o in outcomes) else EXIT_FAILED
+    return 0 if all(o.delivered for o in outcomes) and not problems else EXIT_FAILED
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -22,6 +22,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class _Server(ThreadingHTTPServer):
+    # Started on a port chosen earlier (the receiver was "down" until now).
+    allow_reuse_address = True
+
+
 @dataclass
 class HttpReceiver:
     """Keeps every POST (path, JSON body). Not listening until `start()`: until then its
@@ -51,8 +56,7 @@ class HttpReceiver:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        ThreadingHTTPServer.allow_reuse_address = True
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self._server = _Server(("127.0.0.1", self.port), Handler)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
 
     def stop(self) -> None:

@@ -81,9 +81,9 @@ def test_amounts_keep_their_currency_and_unit() -> None:
     assert amount(brk("a", "open", difference=Decimal("-8075.68"))) == "USD -8,075.68"
     assert amount(brk("a", "open", difference=Decimal("0.123"))) == "USD 0.123"
     minor = brk("a", "open", difference=Decimal("59"), difference_unit="minor")
-    assert amount(minor) == "USD 59 minor units"
+    assert amount(minor) == "USD 59 cents"
     rate = brk("a", "open", difference=Decimal("61.50000000"), difference_unit="rate")
-    assert amount(rate) == "rate 61.5"
+    assert amount(rate) == "61.5 (rate)"
 
 
 # --- the real job, real receivers ----------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -49,8 +50,11 @@ def test_a_reader_during_a_full_run_sees_one_whole_run_and_never_a_lock(
             cwd=PROJECT_ROOT,
         )
         try:
+            deadline = time.monotonic() + 60
             while not out.exists() or out.stat().st_size == 0:
-                time.sleep(0.01)  # the reader is reading before the run starts
+                # The reader is reading before the run starts.
+                assert reader.poll() is None and time.monotonic() < deadline
+                time.sleep(0.01)
             recon_run(0, 3)
             second = published_signature(published)
         finally:
@@ -83,9 +87,17 @@ def test_the_pipeline_never_writes_the_published_file_and_resumes_from_it(
         comments = h.query(
             "select table_name, comment from duckdb_tables() where table_name like 'fct_%'"
         )
+        # A second name for the published file: after the next run it shows whether the
+        # file analysts had open was ever written to (it must not be; it is replaced).
+        kept = tmp_path / "previous-snapshot.duckdb"
+        os.link(h.published, kept)
+        before = kept.stat()
         # A lost working copy is rebuilt from the last snapshot: history carries on.
         work.unlink()
         h.run(WORLD.start_date, WORLD.start_date + timedelta(days=1))
+        after = kept.stat()
+        assert h.published.stat().st_ino != before.st_ino
+        assert (after.st_mtime_ns, after.st_size) == (before.st_mtime_ns, before.st_size)
         again = h.query("select break_id, status, first_seen_at from fct_breaks")
         runs = h.query("select count(distinct run_at) from fct_break_counts")[0][0]
     assert breaks and sorted(again) == sorted(breaks)
