@@ -7,7 +7,6 @@ import logging
 import os
 import shutil
 import sys
-import tempfile
 from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
@@ -20,7 +19,7 @@ if TYPE_CHECKING:  # dagster is imported lazily: `recon --help` and the sandbox 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-def _data_dir() -> Path:
+def data_dir() -> Path:
     return Path(os.environ.get("RECON_DATA_DIR") or "data").resolve()
 
 
@@ -31,7 +30,7 @@ def _instance() -> DagsterInstance:
     home = os.environ.get("DAGSTER_HOME")
     if home:
         return dg.DagsterInstance.get()
-    folder = _data_dir() / "dagster"
+    folder = data_dir() / "dagster"
     folder.mkdir(parents=True, exist_ok=True)
     config = PROJECT_ROOT / "dagster.yaml"
     if config.exists() and not (folder / "dagster.yaml").exists():
@@ -71,8 +70,8 @@ def run_days(first: date, last: date, fail_on_breaks: bool = False) -> int:
         if not os.environ.get(setting):
             print(f"note: {name} is not configured ({setting} unset); it is skipped")
     print(
-        f"recon: loading {first} .. {last} into {_data_dir() / 'work' / 'warehouse.duckdb'}, "
-        f"published to {_data_dir() / 'warehouse.duckdb'} after the checks"
+        f"recon: loading {first} .. {last} into {data_dir() / 'work' / 'warehouse.duckdb'}, "
+        f"published to {data_dir() / 'warehouse.duckdb'} after the checks"
     )
     job = defs.resolve_job_def("recon")
     result = job.execute_in_process(
@@ -105,10 +104,10 @@ def run_days(first: date, last: date, fail_on_breaks: bool = False) -> int:
     return 0
 
 
-def _read_only() -> duckdb.DuckDBPyConnection:
+def open_published() -> duckdb.DuckDBPyConnection:
     import duckdb
 
-    path = _data_dir() / "warehouse.duckdb"
+    path = data_dir() / "warehouse.duckdb"
     if not path.exists():
         raise ValueError(f"no warehouse at {path}: run `recon run` or `recon demo` first")
     try:
@@ -124,9 +123,9 @@ def print_row_counts() -> None:
     from assets.duck import sql_text
     from pipelines.tables import render
 
-    with _read_only() as con:
+    with open_published() as con:
         rows = con.execute(sql_text("warehouse_row_counts")).fetchall()
-    print(f"\nwarehouse {_data_dir() / 'warehouse.duckdb'}")
+    print(f"\nwarehouse {data_dir() / 'warehouse.duckdb'}")
     print(
         render(["provider", "entity", "rows", "quarantined"], rows, right=("rows", "quarantined"))
     )
@@ -138,7 +137,7 @@ def print_break_summary() -> int:
     from assets.duck import sql_text
     from pipelines.tables import render
 
-    with _read_only() as con:
+    with open_published() as con:
         rows = con.execute(sql_text("break_summary")).fetchall()
         open_errors = open_error_breaks(con)
     if not rows:
@@ -157,7 +156,7 @@ def _breaks(args: argparse.Namespace) -> int:
     if args.check is not None and args.check not in CHECK_NAMES:
         raise ValueError(f"unknown check {args.check!r}; known: {', '.join(CHECK_NAMES)}")
     statuses = [args.status] if args.status else ["open", "pending"]
-    with _read_only() as con:
+    with open_published() as con:
         rows = list_breaks(con, statuses, args.check, args.provider)
     if not rows:
         print(f"no {' or '.join(statuses)} breaks")
@@ -180,8 +179,8 @@ def write_report(out: Path | None) -> Path:
     """The HTML report of the published warehouse; by default under $RECON_DATA_DIR/reports/."""
     from assets.report import write_report as write
 
-    with _read_only() as con:
-        return write(con, out or _data_dir() / "reports" / "recon-report.html")
+    with open_published() as con:
+        return write(con, out or data_dir() / "reports" / "recon-report.html")
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -226,77 +225,9 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from sandbox import build_world, default_config
-    from sandbox.serve import serving_all
+    from pipelines.demo import run_demo
 
-    world = build_world(default_config(args.seed))
-    # The demo keeps its own warehouse so sandbox rows never mix with a real provider's.
-    demo_dir = _data_dir() / "demo"
-    for folder in ("lake", "work", "alerts"):
-        shutil.rmtree(demo_dir / folder, ignore_errors=True)
-    (demo_dir / "warehouse.duckdb").unlink(missing_ok=True)
-    # Sandbox breaks must never reach a real operations channel: the demo alerts to the log.
-    for name in [n for n in os.environ if n.startswith("RECON_ALERT_")]:
-        del os.environ[name]
-    # The JT merchant key is a secret: it lives outside the data directory, for this run only.
-    with tempfile.TemporaryDirectory(prefix="recon-demo-") as secrets, serving_all(world) as s:
-        key_file = Path(secrets) / "jt_private_key.pem"
-        key_file.touch(mode=0o600)
-        key_file.write_bytes(s.jt_private_key_pem)
-        print(f"sandbox (seed {args.seed}): OPEN-API at {s.openapi.base_url}")
-        print(f"  JT wallet at {s.jt.base_url}, Whalet at {s.whalet.base_url}")
-        whalet = world.whalet.credentials()
-        os.environ.update(
-            {
-                "OPENAPI_BASE_URL": s.openapi.base_url,
-                "OPENAPI_CUSTOMERS": ",".join(
-                    f"{c['customer_id']}:{c['app_id']}:{c['key']}" for c in world.credentials()
-                ),
-                "OPENAPI_TIMEZONE": world.cfg.timezone,
-                "JT_BASE_URL": s.jt.base_url,
-                "JT_APP_ID": world.jt.app_id,
-                "JT_PRIVATE_KEY_FILE": str(key_file),
-                "JT_TIMEZONE": world.cfg.timezone,
-                "WHALET_BASE_URL": s.whalet.base_url,
-                "WHALET_PARTNER_ID": whalet["partner_id"],
-                "WHALET_CLIENT_ID": whalet["client_id"],
-                "WHALET_SECRET_KEY": whalet["secret_key"],
-                "WHALET_USER_IDS": ",".join(whalet["user_ids"]),
-                "RECON_DATA_DIR": str(demo_dir),
-            }
-        )
-        first = world.cfg.start_date
-        code = run_days(first, first + timedelta(days=world.cfg.days - 1))
-    if code == 0:
-        print_planted_vs_found(world.manifest()["anomalies"])
-        print(f"\nreport: {write_report(None)}")
-        print(
-            f"\nlist them: RECON_DATA_DIR={demo_dir} recon breaks"
-            "\nor open the warehouse above with duckdb (read-only) to look around"
-        )
-    return code
-
-
-def print_planted_vs_found(planted: list[dict[str, object]]) -> None:
-    """How the checks did against the sandbox's ground truth (its anomaly manifest)."""
-    with _read_only() as con:
-        rows = con.execute(
-            "select provider, check_name, account_id, entity_id from fct_breaks "
-            "where status <> 'resolved'"
-        ).fetchall()
-    found = {tuple(str(v) for v in r) for r in rows}
-    keys = ("provider", "check_name", "account_id", "entity_id")
-    truth = {tuple(str(p[k]) for k in keys) for p in planted}
-    missed = sorted({f"{p}/{c}" for p, c, _, _ in truth - found})
-    providers = ", ".join(
-        f"{p} {sum(1 for t in truth if t[0] == p)}" for p in sorted({t[0] for t in truth})
-    )
-    print(
-        f"\nthe sandbox planted {len(truth)} anomalies ({providers}; docs/sandbox.md): "
-        f"{len(truth & found)} found as breaks, {len(found - truth)} breaks it did not plant"
-    )
-    if missed:
-        print(f"  not found: {', '.join(missed)}")
+    return run_demo(args.seed)
 
 
 def _sandbox_serve(args: argparse.Namespace) -> int:
