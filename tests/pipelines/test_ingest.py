@@ -402,6 +402,12 @@ def test_definitions_validate_and_hold_assets_partitions_schedule() -> None:
     )
     schedule = defs.resolve_schedule_def("nightly")
     assert schedule.cron_schedule == "30 2 * * *"
+    # The schedule runs the job that publishes and carries the alert hooks.
+    job = defs.resolve_job_def(schedule.job_name)
+    assert {"fct_breaks", "warehouse_snapshot"} <= {
+        k.to_user_string() for k in job.asset_layer.selected_asset_keys
+    }
+    assert {h.name for h in job.hook_defs} == {"alert_on_success", "alert_on_failure"}
 
 
 def test_nightly_window_is_yesterday_plus_lookback() -> None:
