@@ -1,8 +1,8 @@
 """Publish layer: the read-only snapshot analysts open, and the meaning of every mart column.
 
 The pipeline writes its working DuckDB under `$RECON_DATA_DIR/work/`. After the checks, the
-whole warehouse is copied by DuckDB itself (`COPY FROM DATABASE`, which reads one committed
-state) into a new file beside the published one, which is then renamed over
+warehouse is stamped with its run, checkpointed and closed, and its file copied beside the
+published one, which the copy then replaces by a rename at
 `$RECON_DATA_DIR/warehouse.duckdb`. A rename is atomic, so a reader opens either the previous
 snapshot or this one, whole; a reader with the old file open keeps reading it undisturbed. The
 pipeline never opens the published file for writing, so readers never meet its lock.
@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import shutil
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -165,44 +166,47 @@ class Published:
     size_bytes: int
 
 
-def publish(
-    con: duckdb.DuckDBPyConnection,
-    target: Path,
-    run_id: str,
-    run_at: datetime,
-    published_at: datetime,
-) -> Published:
-    """Copy the working warehouse (the open connection `con`) to `target`, atomically.
+def stamp(
+    con: duckdb.DuckDBPyConnection, run_id: str, run_at: datetime, published_at: datetime
+) -> None:
+    """Write which run is being published into the warehouse itself, and checkpoint, so the
+    file on disk is the whole warehouse with nothing left in the write-ahead log."""
+    con.execute(
+        f"create or replace table {PUBLICATION} as select "
+        "?::varchar as run_id, ?::timestamp as run_at, ?::timestamp as published_at",
+        [run_id, run_at, published_at],
+    )
+    con.execute(f"comment on table {PUBLICATION} is {_literal(_PUBLICATION_DOC)}")
+    con.execute("checkpoint")
 
-    The copy is written to a temporary file in the same directory, checkpointed and synced,
-    then renamed over `target`: a reader sees the old snapshot or the new one, never a mix.
+
+def publish(work: Path, target: Path, run_id: str) -> Published:
+    """Copy the working warehouse file `work` to `target`, atomically.
+
+    The caller has stamped and checkpointed `work` and closed it, and holds the warehouse
+    pool, so the file is whole and nothing writes it. A byte copy is ~40 times faster than
+    DuckDB's COPY FROM DATABASE (make bench). The copy is written beside `target`, synced,
+    opened read-only to prove it is whole and holds this run, then renamed over `target`: a
+    reader sees the old snapshot or the new one, never a mix.
     """
+    if work.with_name(work.name + ".wal").exists():
+        raise RuntimeError(f"{work} has a write-ahead log: it is not closed and checkpointed")
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.with_name(f".{target.name}.publishing")
     for leftover in (staging, staging.with_name(staging.name + ".wal")):
         leftover.unlink(missing_ok=True)
-    source = con.execute("select current_database()").fetchone()
-    if source is None:
-        raise RuntimeError("the working warehouse has no database name")
-    con.execute("attach ? as recon_snapshot", [str(staging)])
-    try:
-        con.execute(f'copy from database "{source[0]}" to recon_snapshot')
-        con.execute(
-            f"create or replace table recon_snapshot.{PUBLICATION} as select "
-            "?::varchar as run_id, ?::timestamp as run_at, ?::timestamp as published_at",
-            [run_id, run_at, published_at],
-        )
-        con.execute(
-            f"comment on table recon_snapshot.{PUBLICATION} is {_literal(_PUBLICATION_DOC)}"
-        )
-        con.execute("checkpoint recon_snapshot")
-    finally:
-        con.execute("detach recon_snapshot")
+    shutil.copyfile(work, staging)
     _sync(staging)
+    with duckdb.connect(str(staging), read_only=True) as con:
+        publication = read_publication(con)
+    if publication is None or publication.run_id != run_id:
+        raise RuntimeError(f"the copy of {work} does not hold run {run_id}; nothing published")
     _set_aside_wal(target)
     os.replace(staging, target)
     _sync(target.parent)
-    return Published(target, run_id, run_at, published_at, target.stat().st_size)
+    return Published(
+        target, run_id, publication.run_at, publication.published_at, target.stat().st_size
+    )
 
 
 _PUBLICATION_DOC = (

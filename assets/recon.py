@@ -111,13 +111,14 @@ def recon_models(
         ensure_raw_tables(con)
         counts = breaks.reconcile(con, settings, run_at)
         outcomes = [breaks.outcome(con, check) for check in breaks.CHECKS]
-        # Published in this step, not a step of its own: a blocking check that fails ends
-        # the step after its outputs, and a downstream publish step would then be skipped on
-        # exactly the nights analysts need to see the breaks.
         undocumented = publish.describe_marts(con)
-        published = publish.publish(
-            con, warehouse.published_path(), context.run.run_id, run_at, _now()
-        )
+        publish.stamp(con, context.run.run_id, run_at, _now())
+    # Published in this step, not a step of its own: a blocking check that fails ends the
+    # step after its outputs, and a downstream publish step would then be skipped on exactly
+    # the nights analysts need to see the breaks. The step still holds the warehouse pool.
+    published = publish.publish(
+        warehouse.warehouse_path(), warehouse.published_path(), context.run.run_id
+    )
     if undocumented:
         context.log.warning(
             f"docs/data-dictionary.md lacks {len(undocumented)} mart columns: "

@@ -39,7 +39,7 @@ def test_a_reader_during_a_full_run_sees_one_whole_run_and_never_a_lock(
 ) -> None:
     world = build_world(WORLD)
     with harness(world, tmp_path, monkeypatch) as h:
-        monkeypatch.delenv("DAGSTER_HOME", raising=False)
+        # `recon run` uses the test's instance: instance_for_test points DAGSTER_HOME at it.
         monkeypatch.setenv("RECON_DATA_DIR", str(h.data_dir))
         recon_run(0, 1)
         published = h.data_dir / "warehouse.duckdb"
