@@ -8,7 +8,7 @@ from earlier runs (a receiver that was down) go out.
 
 import dagster as dg
 
-from assets.alerts import send_alerts
+from assets.alerts import Outcome, send_alerts
 from assets.resources import AlertResource, WarehouseResource
 
 RECON_STEP = "reconcile"
@@ -22,25 +22,30 @@ def where_to_look(warehouse: WarehouseResource) -> str:
     )
 
 
+def send(warehouse: WarehouseResource, alerts: AlertResource) -> tuple[list[Outcome], list[str]]:
+    """Send what is pending to every destination that could be built; returns what happened
+    and what is wrong with the destinations that could not (by setting name)."""
+    sinks, problems = alerts.sinks()
+    outcomes = send_alerts(
+        warehouse.published_path(),
+        warehouse.root() / "alerts",
+        sinks,
+        alerts.min_severity(),
+        where_to_look(warehouse),
+    )
+    return outcomes, problems
+
+
 def send_after_reconcile(context: dg.HookContext) -> None:
     if context.op.name != RECON_STEP:
         return
-    warehouse: WarehouseResource = context.resources.warehouse
-    alerts: AlertResource = context.resources.alerts
-    sinks, problems = alerts.sinks()
-    for problem in problems:
-        context.log.error(f"alerts not sent to one destination: {problem}")
     try:
-        outcomes = send_alerts(
-            warehouse.published_path(),
-            warehouse.root() / "alerts",
-            sinks,
-            alerts.min_severity(),
-            where_to_look(warehouse),
-        )
+        outcomes, problems = send(context.resources.warehouse, context.resources.alerts)
     except ValueError as exc:  # a setting is wrong: say which, the run itself stands
         context.log.error(f"alerts not sent: {exc}")
         return
+    for problem in problems:
+        context.log.error(f"alerts not sent to one destination: {problem}")
     for o in outcomes:
         if o.announced:
             state = "delivered" if o.delivered else f"NOT delivered ({o.error}); pending"

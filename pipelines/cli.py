@@ -190,24 +190,16 @@ def _report(args: argparse.Namespace) -> int:
 
 def _alerts(args: argparse.Namespace) -> int:
     """Send what is pending now, e.g. after a receiver was down: the same rules as a run's."""
-    from assets.alerts import send_alerts
     from assets.resources import AlertResource, WarehouseResource
-    from pipelines.alerts import where_to_look
+    from pipelines.alerts import send
 
     _progress_to_terminal()
-    warehouse, alerts = WarehouseResource(), AlertResource()
+    warehouse = WarehouseResource()
     if not warehouse.published_path().exists():
         raise ValueError(f"no warehouse at {warehouse.published_path()}: run `recon run` first")
-    sinks, problems = alerts.sinks()
+    outcomes, problems = send(warehouse, AlertResource())
     for problem in problems:
         print(f"recon: alerts not sent to one destination: {problem}", file=sys.stderr)
-    outcomes = send_alerts(
-        warehouse.published_path(),
-        warehouse.root() / "alerts",
-        sinks,
-        alerts.min_severity(),
-        where_to_look(warehouse),
-    )
     for o in outcomes:
         state = "delivered" if o.delivered else f"not delivered, still pending: {o.error}"
         print(
