@@ -18,7 +18,6 @@ from __future__ import annotations
 import fcntl
 import json
 import logging
-import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ import duckdb
 
 from assets import duck
 from assets.alerts_message import compose
+from assets.files import write_atomically
 from assets.publish import Publication, read_publication
 from connectors.notify import DeliveryError, Sink
 
@@ -144,12 +144,8 @@ class AlertState:
                 for name, s in sorted(sinks.items())
             },
         }
-        temporary = self.path.with_name(self.path.name + ".tmp")
-        with temporary.open("w") as f:
-            f.write(json.dumps(data, indent=1, sort_keys=True))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temporary, self.path)
+        text = json.dumps(data, indent=1, sort_keys=True)
+        write_atomically(self.path, lambda tmp: tmp.write_text(text))
 
 
 @dataclass(frozen=True)

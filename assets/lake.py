@@ -8,13 +8,13 @@ into place, so a reader never sees half a file and a re-run replaces its window 
 
 from __future__ import annotations
 
-import os
-import uuid
 from datetime import date, datetime
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from assets.files import write_atomically
 
 
 def entity_dir(data_dir: Path, provider: str, entity: str) -> Path:
@@ -32,16 +32,7 @@ def snapshot_path(data_dir: Path, provider: str, entity: str, taken_at: datetime
 
 def write_atomic(table: pa.Table, path: Path) -> Path:
     """Write a Parquet file so that `path` holds either the old file or the whole new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        pq.write_table(table, tmp)
-        with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    return write_atomically(path, lambda tmp: pq.write_table(table, tmp))
 
 
 def replace_window(

@@ -25,6 +25,7 @@ import dagster as dg
 import duckdb
 
 from assets import breaks
+from assets.files import fsync
 
 log = logging.getLogger("recon.publish")
 DICTIONARY = Path(__file__).resolve().parent.parent / "docs" / "data-dictionary.md"
@@ -196,14 +197,14 @@ def publish(work: Path, target: Path, run_id: str) -> Published:
     for leftover in (staging, staging.with_name(staging.name + ".wal")):
         leftover.unlink(missing_ok=True)
     shutil.copyfile(work, staging)
-    _sync(staging)
+    fsync(staging)
     with duckdb.connect(str(staging), read_only=True) as con:
         publication = read_publication(con)
     if publication is None or publication.run_id != run_id:
         raise RuntimeError(f"the copy of {work} does not hold run {run_id}; nothing published")
     _set_aside_wal(target)
     os.replace(staging, target)
-    _sync(target.parent)
+    fsync(target.parent)
     return Published(
         target, run_id, publication.run_at, publication.published_at, target.stat().st_size
     )
@@ -226,11 +227,3 @@ def _set_aside_wal(target: Path) -> Path | None:
     os.replace(wal, aside)
     log.warning(f"{wal} did not belong to a published snapshot; moved to {aside}")
     return aside
-
-
-def _sync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -8,13 +8,12 @@ HTML-escaped, since provider text reaches `detail` and the ids unchanged.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
+from assets.files import write_atomically
 from assets.report_data import MAX_POINTS, MAX_WALLETS, ReportData, Wallet, load_report
 from assets.report_svg import STATUS_COLOURS, balance_svg, esc, runs_svg
 from assets.report_tables import table, unplaced_table, wallet_breaks_table
@@ -238,10 +237,4 @@ def write_report(
     """Write the report of the warehouse `con` to `out` (atomically: a reader never sees half)."""
     data = load_report(con, max_wallets, max_points)
     page = render_report(data, generated_at or datetime.now(UTC))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(page)
-    os.chmod(tmp, 0o644)  # mkstemp makes it private; a report is for reading
-    os.replace(tmp, out)
-    return out
+    return write_atomically(out, lambda tmp: tmp.write_text(page, encoding="utf-8"))

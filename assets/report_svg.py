@@ -168,6 +168,7 @@ def balance_svg(wallet: Wallet, height: int = 280) -> str:
     """The wallet's after_balance along its chain over booking time, a marker per break."""
     placed = [m for m in wallet.marks if m.marked_at is not None and m.marked_balance is not None]
     times = [p.at for p in wallet.points] + [m.marked_at for m in placed if m.marked_at]
+    # Floats only place pixels; every amount printed comes from the Decimal itself.
     values = [float(p.balance) for p in wallet.points] + [
         float(m.marked_balance) for m in placed if m.marked_balance is not None
     ]

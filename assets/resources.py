@@ -22,6 +22,7 @@ import duckdb
 
 from assets.alerts import SEVERITIES
 from assets.breaks import Settings, parse_tolerance
+from assets.files import write_atomically
 from connectors.http import BusinessCodes, HttpSettings, JsonHttpClient
 from connectors.jt.client import JtClient
 from connectors.jt.profile import PROFILE as JT
@@ -60,10 +61,8 @@ class WarehouseResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             # A lost working copy, or a data dir from before the two files: every snapshot
             # is a whole warehouse (history included), so the pipeline carries on from it.
             # Copied beside and renamed, so a copy cut short is never taken for the warehouse.
-            copying = path.with_name(path.name + ".restoring")
-            shutil.copyfile(published, copying)
             path.with_name(path.name + ".wal").unlink(missing_ok=True)
-            os.replace(copying, path)
+            write_atomically(path, lambda tmp: shutil.copyfile(published, tmp))
         con = duckdb.connect(str(path))
         try:
             yield con

@@ -89,6 +89,16 @@ class Harness:
             instance=self.instance, tags=range_tags(first, last), raise_on_error=False
         )
 
+    def secrets(self) -> list[str]:
+        """Every credential the providers were given or handed out: OPEN-API keys and, with
+        all providers, the Whalet secret and live tokens and each line of the JT key's body."""
+        found = [c["key"] for c in self.world.credentials()]
+        if self.whalet_app is not None:
+            found += [self.world.whalet.credentials()["secret_key"], *self.whalet_app.tokens]
+        if self.jt_private_key_pem is not None:
+            found += self.jt_private_key_pem.decode().splitlines()[1:-1]
+        return found
+
     @property
     def published(self) -> Path:
         return self.data_dir / "warehouse.duckdb"
