@@ -19,8 +19,6 @@ from assets.landing import report
 from assets.resources import ReconResource, WarehouseResource
 from assets.warehouse import POOL, STAGING, ensure_raw_tables
 
-UPSTREAM = [dg.AssetKey(name) for name in STAGING]
-
 
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
@@ -31,48 +29,29 @@ def _description(model: str) -> str:
     return " ".join(line.lstrip("- ") for line in header)
 
 
+def _model_spec(model: str, group: str, deps: list[str]) -> dg.AssetSpec:
+    return dg.AssetSpec(
+        model,
+        group_name=group,
+        deps=deps,
+        kinds={"duckdb", "sql"},
+        description=_description(model),
+    )
+
+
 def _specs() -> list[dg.AssetSpec]:
-    specs = [
-        dg.AssetSpec(
-            model,
-            # The unified ledger is for analysts too; the rest are the checks' own models.
-            group_name="marts" if model.startswith("fct_") else "recon",
-            deps=UPSTREAM,
-            kinds={"duckdb", "sql"},
-            description=_description(model),
-        )
-        for model in breaks.MODELS
+    staged = list(STAGING)
+    return [
+        # The unified ledger is for analysts too; the rest are the checks' own models.
+        *(
+            _model_spec(m, "marts" if m.startswith("fct_") else "recon", staged)
+            for m in breaks.MODELS
+        ),
+        _model_spec(breaks.BREAKS, "recon", list(breaks.MODELS)),
+        _model_spec(breaks.BREAK_COUNTS, "marts", [breaks.BREAKS]),
+        *(_model_spec(m, "marts", list(breaks.HELPERS)) for m in breaks.MARTS),
+        publish.SNAPSHOT_SPEC,
     ]
-    specs.append(
-        dg.AssetSpec(
-            breaks.BREAKS,
-            group_name="recon",
-            deps=[dg.AssetKey(m) for m in breaks.MODELS],
-            kinds={"duckdb", "sql"},
-            description=_description(breaks.BREAKS),
-        )
-    )
-    specs.append(
-        dg.AssetSpec(
-            breaks.BREAK_COUNTS,
-            group_name="marts",
-            deps=[breaks.BREAKS],
-            kinds={"duckdb", "sql"},
-            description=_description(breaks.BREAK_COUNTS),
-        )
-    )
-    specs += [
-        dg.AssetSpec(
-            mart,
-            group_name="marts",
-            deps=[dg.AssetKey(m) for m in breaks.HELPERS],
-            kinds={"duckdb", "sql"},
-            description=_description(mart),
-        )
-        for mart in breaks.MARTS
-    ]
-    specs.append(publish.SNAPSHOT_SPEC)
-    return specs
 
 
 def _severity(check: breaks.Check) -> dg.AssetCheckSeverity:
