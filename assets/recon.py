@@ -1,7 +1,7 @@
 """Recon layer: the check models over the staged ledger and `fct_breaks`, with asset checks.
 
 One step builds every model of `sql/recon/` and folds the findings into `fct_breaks` in one
-transaction (assets.breaks.reconcile). Each check model carries a blocking Dagster asset
+transaction (store.breaks.reconcile). Each check model carries a blocking Dagster asset
 check: it fails when the check has open breaks (error severity blocks anything downstream
 of that model; `fx_rate_deviation` warns). Breaks are data, so a failed check does not fail
 the run; `recon run --fail-on-breaks` turns open error breaks into an exit code.
@@ -14,10 +14,11 @@ from typing import Any
 import dagster as dg
 from dagster import AssetExecutionContext
 
-from assets import breaks, duck, publish
-from assets.landing import report
+from assets.progress import report
 from assets.resources import ReconResource, WarehouseResource
-from assets.warehouse import POOL, STAGING, ensure_raw_tables
+from assets.warehouse import POOL
+from store import breaks, duck, publish
+from store.warehouse import STAGING, ensure_raw_tables
 
 
 def _now() -> datetime:
@@ -50,8 +51,21 @@ def _specs() -> list[dg.AssetSpec]:
         _model_spec(breaks.BREAKS, "recon", list(breaks.MODELS)),
         _model_spec(breaks.BREAK_COUNTS, "marts", [breaks.BREAKS]),
         *(_model_spec(m, "marts", list(breaks.HELPERS)) for m in breaks.MARTS),
-        publish.SNAPSHOT_SPEC,
+        SNAPSHOT_SPEC,
     ]
+
+
+SNAPSHOT = "warehouse_snapshot"
+SNAPSHOT_SPEC = dg.AssetSpec(
+    SNAPSHOT,
+    group_name="publish",
+    deps=[breaks.LEDGER, breaks.BREAKS, breaks.BREAK_COUNTS, *breaks.MARTS],
+    kinds={"duckdb"},
+    description=(
+        "The read-only copy of the warehouse analysts open, $RECON_DATA_DIR/warehouse.duckdb, "
+        "replaced atomically after each run's checks. Grain: one file, one complete run."
+    ),
+)
 
 
 def _severity(check: breaks.Check) -> dg.AssetCheckSeverity:
@@ -107,7 +121,7 @@ def recon_models(
     for model, rows in counts.items():
         yield dg.MaterializeResult(asset_key=model, metadata={"rows": rows})
     yield dg.MaterializeResult(
-        asset_key=publish.SNAPSHOT,
+        asset_key=SNAPSHOT,
         metadata={
             "path": str(published.path),
             "run_at": str(run_at),

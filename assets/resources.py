@@ -20,9 +20,6 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 import duckdb
 
-from assets.alerts import SEVERITIES
-from assets.breaks import Settings, parse_tolerance
-from assets.files import write_atomically
 from connectors.http import BusinessCodes, HttpSettings, JsonHttpClient
 from connectors.jt.client import JtClient
 from connectors.jt.profile import PROFILE as JT
@@ -32,6 +29,9 @@ from connectors.openapi.client import Credentials, OpenApiClient
 from connectors.openapi.profile import PROFILE as OPENAPI
 from connectors.whalet.client import WhaletClient, WhaletCredentials
 from connectors.whalet.profile import PROFILE as WHALET
+from outputs.alert_rules import SEVERITIES
+from store.breaks import Settings, parse_tolerance
+from store.files import write_atomically
 
 _HTTP_DEFAULTS = HttpSettings()
 

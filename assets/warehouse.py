@@ -1,114 +1,23 @@
-"""Warehouse layer: landed Parquet loaded into DuckDB by key, then the staging SQL models.
+"""Warehouse assets: landed Parquet loaded into DuckDB by key, then the staging SQL models.
 
-Assets `raw_<provider>__<entity>` load what the landing layer wrote (windows by day, snapshots
-not loaded yet) with `INSERT OR REPLACE` on the entity key, so any range can be re-run.
-Assets `stg_<provider>__<entity>` rebuild `sql/staging/<name>.sql` as tables. Every writer is in
+Assets `raw_<provider>__<entity>` load what the landing layer wrote (`store.warehouse`), and
+assets `stg_<provider>__<entity>` rebuild `sql/staging/<name>.sql` as tables. Every writer is in
 the `warehouse` pool: DuckDB has one writer at a time.
 """
 
-from datetime import date, datetime
-from pathlib import Path
+from datetime import date
 
 import dagster as dg
-import duckdb
-import pyarrow as pa
 from dagster import AssetExecutionContext
 
-from assets import duck, lake
-from assets.datasets import DATASETS, SOURCE_FIELD, Dataset, dataset, tail_entity
-from assets.landing import report
 from assets.partitions import DAILY
+from assets.progress import report
 from assets.resources import WarehouseResource
-from connectors.schema import QUARANTINE_SCHEMA
+from store import duck
+from store.datasets import DATASETS, Dataset, dataset
+from store.warehouse import ensure_raw_tables, load_new_snapshots, load_window, writers
 
 POOL = "warehouse"
-
-
-def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Every raw table and the quarantine exist (empty until loaded), so models always build."""
-    for ds in DATASETS:
-        duck.ensure_table(con, ds.raw_table, ds.table_schema(), ds.table_key())
-        if ds.history:
-            # Rows a later delivery replaced, kept for the duplicate_entry check and for audit.
-            replaced = ds.table_schema().append(pa.field("_replaced_at", pa.timestamp("us")))
-            duck.ensure_table(con, ds.history_table, replaced, ())
-    duck.ensure_table(con, "quarantine", QUARANTINE_SCHEMA.append(SOURCE_FIELD), ())
-    _upgrade_quarantine(con)
-
-
-def _upgrade_quarantine(con: duckdb.DuckDBPyConnection) -> None:
-    """Warehouses made before JT and Whalet keyed quarantined rows by an integer customer_id;
-    every provider's account is now the text `account_id`."""
-    columns = {r[0] for r in con.execute("describe quarantine").fetchall()}
-    if "customer_id" in columns and "account_id" not in columns:
-        con.execute("alter table quarantine rename column customer_id to account_id")
-        con.execute("alter table quarantine alter column account_id type varchar")
-
-
-def load_window(
-    con: duckdb.DuckDBPyConnection, data_dir: Path, ds: Dataset, day: date
-) -> tuple[int, int] | None:
-    """Load one landed day (rows and quarantine) in one transaction; None if nothing landed."""
-    folder = lake.window_dir(data_dir, ds.provider, ds.entity, day)
-    data = folder / "data.parquet"
-    if not data.exists():
-        return None
-    quarantine = folder / "quarantine.parquet"
-    con.begin()
-    try:
-        rows = duck.upsert_parquet(con, ds.raw_table, data, ds.table_key(), _history(ds))
-        refused = duck.replace_quarantine(con, quarantine, quarantine.exists())
-        con.commit()
-    except Exception:
-        con.rollback()
-        raise
-    return rows, refused
-
-
-def load_new_snapshots(con: duckdb.DuckDBPyConnection, data_dir: Path, ds: Dataset) -> int:
-    """Load every landed snapshot newer than the newest one in the table.
-
-    A snapshot identical to the newest loaded one adds nothing and is not loaded again, so
-    re-running a range leaves the warehouse as it was.
-    """
-    row = con.execute(f"select max(_snapshot_at) from {ds.raw_table}").fetchone()
-    newest: datetime | None = row[0] if row else None
-    loaded = 0
-    root = lake.entity_dir(data_dir, ds.provider, ds.entity)
-    for path in sorted(root.glob("date=*/at=*.parquet")):
-        if path.name.endswith(".quarantine.parquet"):
-            continue
-        taken = datetime.strptime(f"{path.parent.name[5:]} {path.stem[3:]}", "%Y-%m-%d %H%M%S")
-        if newest is not None and taken <= newest:
-            continue
-        if duck.same_as_latest_snapshot(con, ds.raw_table, path):
-            continue
-        con.begin()
-        try:
-            loaded += duck.upsert_parquet(con, ds.raw_table, path, ds.table_key())
-            q_path = path.with_name(path.stem + ".quarantine.parquet")
-            if q_path.exists():
-                duck.insert_parquet(con, "quarantine", q_path)
-            for tail in ds.tails:
-                loaded += load_tail(con, data_dir, dataset(ds.provider, tail), path)
-            con.commit()
-        except Exception:
-            con.rollback()
-            raise
-    return loaded
-
-
-def load_tail(con: duckdb.DuckDBPyConnection, data_dir: Path, ds: Dataset, snapshot: Path) -> int:
-    """The rows read with a snapshot join their entity's table, by key like any window."""
-    folder = lake.entity_dir(data_dir, ds.provider, tail_entity(ds.entity)) / snapshot.parent.name
-    tail = folder / snapshot.name
-    if not tail.exists():
-        return 0
-    return duck.upsert_parquet(con, ds.raw_table, tail, ds.table_key(), _history(ds))
-
-
-def _history(ds: Dataset) -> str | None:
-    return ds.history_table if ds.history else None
 
 
 def _window_load(ds: Dataset) -> dg.AssetsDefinition:
@@ -173,21 +82,6 @@ def _snapshot_load(ds: Dataset) -> dg.AssetsDefinition:
     return _asset
 
 
-STAGING = {ds.staging_model: ds.raw_table for ds in DATASETS}
-
-
-def _writers(ds: Dataset) -> list[str]:
-    """Every asset that writes `ds`'s raw table: its own load, and the snapshot loads that
-    bring its tail rows. Staging before those ran would miss the tail and open false
-    balance breaks (cards, wallets, JT users) that the next run resolves."""
-    tails_of = [
-        other.raw_table
-        for other in DATASETS
-        if other.provider == ds.provider and ds.entity in other.tails
-    ]
-    return [ds.raw_table, *tails_of]
-
-
 def _staging(model: str, upstream: list[str]) -> dg.AssetsDefinition:
     header = duck.sql_text(model).splitlines()[:2]
 
@@ -212,5 +106,5 @@ def _staging(model: str, upstream: list[str]) -> dg.AssetsDefinition:
 
 
 warehouse_assets = [_window_load(ds) if ds.windowed else _snapshot_load(ds) for ds in DATASETS] + [
-    _staging(ds.staging_model, _writers(ds)) for ds in DATASETS
+    _staging(ds.staging_model, writers(ds)) for ds in DATASETS
 ]

@@ -1,7 +1,7 @@
 """`make bench`, publishing: what the read-only snapshot costs, as ratios measured here.
 
 A synthetic warehouse (a ledger of DECIMAL rows and a breaks table) is stamped and published
-with `assets.publish` (copy the checkpointed file, fsync, open it to verify, rename):
+with `store.publish` (copy the checkpointed file, fsync, open it to verify, rename):
 - publish / file copy: against copying the same checkpointed file byte for byte and syncing
   it, the least any snapshot could cost (1.0 = no overhead beyond moving the bytes);
 - per-row publish time, large / baseline (1.0 = publishing grows linearly with the data);
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import duckdb
 
-from assets.publish import publish, stamp
+from store.publish import publish, stamp
 
 BASELINE_ROWS = 500_000
 LARGE_ROWS = 2_500_000

@@ -63,7 +63,7 @@ logging.getLogger("httpx").addFilter(_HIDE)
 
 @dataclass(frozen=True)
 class Alert:
-    """One alert in every shape a sink needs; built by assets.alerts."""
+    """One alert in every shape a sink needs; built by outputs.alerts."""
 
     subject: str
     text: str

@@ -8,8 +8,8 @@ from earlier runs (a receiver that was down) go out.
 
 import dagster as dg
 
-from assets.alerts import Outcome, send_alerts
 from assets.resources import AlertResource, WarehouseResource
+from outputs.alerts import Outcome, send_alerts
 
 RECON_STEP = "reconcile"
 

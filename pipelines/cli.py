@@ -120,8 +120,8 @@ def open_published() -> duckdb.DuckDBPyConnection:
 
 
 def print_row_counts() -> None:
-    from assets.duck import sql_text
-    from pipelines.tables import render
+    from outputs.tables import render
+    from store.duck import sql_text
 
     with open_published() as con:
         rows = con.execute(sql_text("warehouse_row_counts")).fetchall()
@@ -133,9 +133,9 @@ def print_row_counts() -> None:
 
 def print_break_summary() -> int:
     """The break summary per check and provider; returns the number of open error breaks."""
-    from assets.breaks import open_error_breaks
-    from assets.duck import sql_text
-    from pipelines.tables import render
+    from outputs.tables import render
+    from store.breaks import open_error_breaks
+    from store.duck import sql_text
 
     with open_published() as con:
         rows = con.execute(sql_text("break_summary")).fetchall()
@@ -150,8 +150,8 @@ def print_break_summary() -> int:
 
 
 def _breaks(args: argparse.Namespace) -> int:
-    from assets.breaks import CHECK_NAMES, list_breaks
-    from pipelines.tables import render
+    from outputs.tables import render
+    from store.breaks import CHECK_NAMES, list_breaks
 
     if args.check is not None and args.check not in CHECK_NAMES:
         raise ValueError(f"unknown check {args.check!r}; known: {', '.join(CHECK_NAMES)}")
@@ -177,7 +177,7 @@ def _breaks(args: argparse.Namespace) -> int:
 
 def write_report(out: Path | None) -> Path:
     """The HTML report of the published warehouse; by default under $RECON_DATA_DIR/reports/."""
-    from assets.report import write_report as write
+    from outputs.report import write_report as write
 
     with open_published() as con:
         return write(con, out or data_dir() / "reports" / "recon-report.html")

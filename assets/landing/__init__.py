@@ -1,13 +1,16 @@
-"""Landing layer: provider windows and snapshots fetched whole, checked and written as Parquet.
+"""Landing assets: provider windows and snapshots fetched whole, checked and written as Parquet.
 
-One module per provider (openapi, jt, whalet) over the shared writing in `common`.
+One module per provider (openapi, jt, whalet); what they fetch and write is `store.landing`.
 """
 
-from assets.landing.common import report
+import dagster as dg
+
 from assets.landing.jt import jt_landing_assets
 from assets.landing.openapi import openapi_landing_assets
 from assets.landing.whalet import whalet_landing_assets
 
-landing_assets = [*openapi_landing_assets, *jt_landing_assets, *whalet_landing_assets]
-
-__all__ = ["landing_assets", "report"]
+landing_assets: list[dg.AssetsDefinition] = [
+    *openapi_landing_assets,
+    *jt_landing_assets,
+    *whalet_landing_assets,
+]

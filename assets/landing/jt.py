@@ -6,73 +6,16 @@ are read between two reads of the records since the newest landed day, like OPEN
 so a user's balance can be tied to its records.
 """
 
-from datetime import date, datetime, timedelta
-from pathlib import Path
+from datetime import date
 
 import dagster as dg
 from dagster import AssetExecutionContext
 
-from assets.datasets import dataset
-from assets.landing.common import (
-    Landed,
-    chain_through,
-    day_window,
-    report,
-    skipped,
-    tail_start,
-    write_snapshot,
-    write_tail,
-    write_window,
-)
 from assets.partitions import DAILY
+from assets.progress import report, skipped
 from assets.resources import JtResource, WarehouseResource
-from connectors.jt.client import JtClient
-from connectors.jt.rows import convert_rows
-
-PROVIDER = "jt"
-RECORDS = dataset(PROVIDER, "balance_records")
-USERS = dataset(PROVIDER, "users")
-TOTALS = dataset(PROVIDER, "user_totals")
-
-
-def land_records_window(
-    client: JtClient, day: date, data_dir: Path, fetched_at: datetime
-) -> Landed:
-    """One day of balance records, fetched whole, then landed as one file."""
-    start, end = day_window(day)
-    whole = client.records(start, end)
-    extra = {"_window_start": start, "_window_end": end, "_fetched_at": fetched_at}
-    converted = convert_rows(RECORDS.entity, client.app_id, whole.rows, extra)
-    write_window(data_dir, RECORDS, day, converted.rows, converted.quarantined, fetched_at)
-    return Landed(len(converted.rows), len(converted.quarantined), whole.attempts - 1, 1)
-
-
-def land_users(client: JtClient, data_dir: Path, taken_at: datetime) -> Landed:
-    """The users and JT's totals, read between two reads of the records since the newest
-    landed day (see assets.landing.openapi.land_bracketed for why)."""
-    tail_from = tail_start(data_dir, [RECORDS])
-    # The records request needs an end: one second past now takes in everything booked so far.
-    read, users = client.read_bracketed(tail_from, taken_at + timedelta(seconds=1))
-    window = {"_window_start": tail_from, "_window_end": taken_at, "_fetched_at": taken_at}
-    tail = convert_rows(RECORDS.entity, client.app_id, read.tails.get("records", []), window)
-    complete = read.consistent and not tail.quarantined
-    times = [r["create_time"] for r in tail.rows]
-    extra = {
-        "_snapshot_at": taken_at,
-        "_fetched_at": taken_at,
-        "_tail_from": tail_from if complete else None,
-        "_chain_through": chain_through(complete, tail_from, times, taken_at),
-    }
-    converted = convert_rows(USERS.entity, client.app_id, read.rows, extra)
-    snapshot = {"_snapshot_at": taken_at, "_fetched_at": taken_at}
-    totals = convert_rows(TOTALS.entity, client.app_id, [users.totals], snapshot)
-    if read.tails:
-        write_tail(data_dir, RECORDS, tail.rows, taken_at)
-    quarantined = converted.quarantined + tail.quarantined
-    write_snapshot(data_dir, USERS, converted.rows, quarantined, taken_at)
-    write_snapshot(data_dir, TOTALS, totals.rows, totals.quarantined, taken_at)
-    refused = len(quarantined) + len(totals.quarantined)
-    return Landed(len(converted.rows) + len(tail.rows), refused, read.attempts - 1, 2)
+from store.landing.common import Landed
+from store.landing.jt import RECORDS, USERS, land_records_window, land_users
 
 
 @dg.asset(

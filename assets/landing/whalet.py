@@ -6,50 +6,14 @@ with their amounts is the `money_unit_mismatch` check.
 """
 
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
 
 import dagster as dg
 from dagster import AssetExecutionContext
 
-from assets.datasets import dataset
-from assets.landing.common import Landed, report, skipped, write_snapshot
+from assets.progress import report, skipped
 from assets.resources import WarehouseResource, WhaletResource
-from connectors.whalet.client import WhaletClient
-from connectors.whalet.rows import convert_rows, unit_mismatches
-
-PROVIDER = "whalet"
-BALANCES = dataset(PROVIDER, "balances")
-PLATFORM = dataset(PROVIDER, "platform_balances")
-
-
-def land_balances(client: WhaletClient, data_dir: Path, taken_at: datetime) -> tuple[Landed, int]:
-    """Every configured user's balances for every fund source, as one snapshot file."""
-    extra = {"_snapshot_at": taken_at, "_fetched_at": taken_at}
-    rows: list[dict[str, Any]] = []
-    quarantined: list[dict[str, Any]] = []
-    for user_id in client.creds.user_ids:
-        for fund_source in client.profile.fund_sources:
-            raw = client.currency_balances(user_id, fund_source)
-            converted = convert_rows(BALANCES.entity, user_id, fund_source, raw, extra)
-            rows += converted.rows
-            quarantined += converted.quarantined
-    write_snapshot(data_dir, BALANCES, rows, quarantined, taken_at)
-    return Landed(len(rows), len(quarantined), 0, 1), unit_mismatches(rows)
-
-
-def land_platform(client: WhaletClient, data_dir: Path, taken_at: datetime) -> tuple[Landed, int]:
-    extra = {"_snapshot_at": taken_at, "_fetched_at": taken_at}
-    rows: list[dict[str, Any]] = []
-    quarantined: list[dict[str, Any]] = []
-    for fund_source in client.profile.fund_sources:
-        raw = client.platform_balances(fund_source)
-        partner = client.creds.partner_id
-        converted = convert_rows(PLATFORM.entity, partner, fund_source, raw, extra)
-        rows += converted.rows
-        quarantined += converted.quarantined
-    write_snapshot(data_dir, PLATFORM, rows, quarantined, taken_at)
-    return Landed(len(rows), len(quarantined), 0, 1), unit_mismatches(rows)
+from store.landing.common import Landed
+from store.landing.whalet import BALANCES, PLATFORM, land_balances, land_platform
 
 
 def _result(

@@ -18,10 +18,10 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from assets import breaks, duck, lake
-from assets.datasets import dataset
-from assets.warehouse import STAGING, ensure_raw_tables, load_new_snapshots, load_window
 from connectors.openapi.rows import convert_rows
+from store import breaks, duck, lake
+from store.datasets import dataset
+from store.warehouse import STAGING, ensure_raw_tables, load_new_snapshots, load_window
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "recon"
 PROVIDER = "openapi"

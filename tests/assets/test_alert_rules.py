@@ -13,9 +13,10 @@ import duckdb
 import httpx
 import pytest
 
-from assets.alerts import AlertState, SinkState, due, send_alerts
 from assets.resources import AlertResource
 from connectors.notify import Alert, LogSink, webhook_sink
+from outputs.alert_rules import SinkState, due
+from outputs.alerts import AlertState, send_alerts
 from tests.pipelines.test_alerts import T0, brk
 
 RUN = datetime(2026, 11, 12, 2, 0)

@@ -8,8 +8,6 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from assets import lake
-from assets.landing.jt import land_records_window
 from connectors.http import HttpSettings, JsonHttpClient
 from connectors.jt.client import JtClient
 from connectors.jt.profile import PROFILE
@@ -19,6 +17,8 @@ from sandbox.jt_app import JtApp
 from sandbox.jt_sign import generate_merchant_key
 from sandbox.model import day_start
 from sandbox.serve import serving
+from store import lake
+from store.landing.jt import land_records_window
 
 BUSY = WorldConfig(
     seed=23, customers=1, days=2, entries_per_day=10, jt=JtConfig(users=6, records_per_day=4000)

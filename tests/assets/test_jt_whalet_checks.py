@@ -10,12 +10,12 @@ from typing import Any
 
 import duckdb
 
-from assets import breaks, duck
-from assets.datasets import dataset
-from assets.landing.common import write_snapshot
-from assets.warehouse import STAGING, ensure_raw_tables, load_new_snapshots
 from connectors.jt.rows import convert_rows as jt_rows
 from connectors.whalet.rows import convert_rows as whalet_rows
+from store import breaks, duck
+from store.datasets import dataset
+from store.landing.common import write_snapshot
+from store.warehouse import STAGING, ensure_raw_tables, load_new_snapshots
 
 APP = "app-1"
 FIRST = datetime(2026, 11, 10, 2, 30)

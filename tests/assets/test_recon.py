@@ -13,10 +13,10 @@ import dagster as dg
 import duckdb
 import pytest
 
-from assets import breaks
-from assets.duck import SQL_DIR
 from pipelines.definitions import defs
 from sandbox import World, WorldConfig, build_world
+from store import breaks
+from store.duck import SQL_DIR
 from tests.pipelines.harness import completed, harness
 
 LEDGER_KINDS = (

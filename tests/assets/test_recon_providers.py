@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from assets import duck
-from assets.duck import SQL_DIR
 from sandbox import JtConfig, WhaletConfig, WorldConfig, build_world
+from store import duck
+from store.duck import SQL_DIR
 from tests.pipelines.harness import VARCHAR_COLUMNS, completed, harness
 
 BREAK_COLUMNS = (

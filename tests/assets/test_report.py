@@ -17,10 +17,10 @@ from typing import Any
 import duckdb
 import pytest
 
-from assets.report import write_report
-from assets.report_data import RunPoint
-from assets.report_svg import nice_ticks, runs_svg, time_ticks
-from assets.report_tables import money
+from outputs.report import write_report
+from outputs.report_data import RunPoint
+from outputs.report_svg import nice_ticks, runs_svg, time_ticks
+from outputs.report_tables import money
 from pipelines.cli import main
 from sandbox import JtConfig, WhaletConfig, WorldConfig, build_world
 from tests.pipelines.harness import completed, harness

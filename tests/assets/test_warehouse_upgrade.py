@@ -6,7 +6,7 @@ from pathlib import Path
 
 import duckdb
 
-from assets.warehouse import ensure_raw_tables
+from store.warehouse import ensure_raw_tables
 
 
 def test_quarantine_keyed_by_customer_id_becomes_account_id(tmp_path: Path) -> None:

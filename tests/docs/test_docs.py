@@ -14,9 +14,9 @@ from typing import Any
 import duckdb
 import pytest
 
-from assets.publish import DICTIONARY, MART_PREFIXES, read_dictionary
 from sandbox import JtConfig, WhaletConfig, WorldConfig, build_world
 from sandbox.config import ANOMALY_KINDS, JT_ANOMALY_KINDS, WHALET_ANOMALY_KINDS
+from store.publish import DICTIONARY, MART_PREFIXES, read_dictionary
 from tests.pipelines.harness import completed, harness
 
 GUIDE = DICTIONARY.with_name("analyst-guide.md")

@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 
-from assets.alerts import AlertBreak, AlertState, SinkState, due
-from assets.alerts_message import amount
+from outputs.alert_message import amount
+from outputs.alert_rules import AlertBreak, SinkState, due
+from outputs.alerts import AlertState
 from pipelines import cli
 from pipelines.schedules import nightly_days
 from sandbox import JtConfig, WhaletConfig, WorldConfig, build_world

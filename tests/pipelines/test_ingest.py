@@ -17,11 +17,11 @@ import dagster as dg
 import pyarrow.parquet as pq
 import pytest
 
-from assets.breaks import CHECKS
 from pipelines.schedules import nightly_days, range_tags
 from sandbox import FAULT_KINDS, FaultConfig, SandboxApp, World, WorldConfig, build_world
 from sandbox.model import INCOME
 from sandbox.world import chain_order
+from store.breaks import CHECKS
 from tests.pipelines.harness import VARCHAR_COLUMNS, Harness, completed, harness
 from tests.sandbox.conftest import pull_world
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from assets.publish import read_dictionary
 from pipelines import cli
 from sandbox import WorldConfig, build_world
+from store.publish import read_dictionary
 from tests.pipelines.harness import harness
 from tests.pipelines.snapshot_reader import signature
 

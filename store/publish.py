@@ -21,28 +21,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 
-from assets import breaks
-from assets.files import fsync
+from store.files import fsync
 
 log = logging.getLogger("recon.publish")
 DICTIONARY = Path(__file__).resolve().parent.parent / "docs" / "data-dictionary.md"
 # The one-row table in every snapshot that says which run it holds.
 PUBLICATION = "recon_publication"
 MART_PREFIXES = ("fct_", "dim_")
-SNAPSHOT = "warehouse_snapshot"
-SNAPSHOT_SPEC = dg.AssetSpec(
-    SNAPSHOT,
-    group_name="publish",
-    deps=[breaks.LEDGER, breaks.BREAKS, breaks.BREAK_COUNTS, *breaks.MARTS],
-    kinds={"duckdb"},
-    description=(
-        "The read-only copy of the warehouse analysts open, $RECON_DATA_DIR/warehouse.duckdb, "
-        "replaced atomically after each run's checks. Grain: one file, one complete run."
-    ),
-)
 
 
 @dataclass(frozen=True)

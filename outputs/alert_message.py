@@ -8,17 +8,14 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 
-from assets.amounts import money
 from connectors.money import currency_exponent
 from connectors.notify import Alert
-
-if TYPE_CHECKING:
-    from pathlib import Path
-
-    from assets.alerts import AlertBreak
-    from assets.publish import Publication
+from outputs.alert_rules import AlertBreak
+from outputs.amounts import money
+from store.publish import Publication
 
 LARGEST = 5
 # A JSON receiver gets every break up to this many; beyond, the counts still say how many.

@@ -1,30 +1,19 @@
-"""What every provider's landing shares: progress, counts, and writing windows and snapshots.
+"""What every provider's landing shares: counts, and writing windows and snapshots.
 
 A window lands whole or not at all (every account fetched before anything is written); a
 snapshot lands as one file per reading; refused rows land beside the data they came with.
 """
 
-import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import dagster as dg
 import pyarrow as pa
-from dagster import AssetExecutionContext
 
-from assets import lake
-from assets.datasets import Dataset, tail_entity
 from connectors.schema import QUARANTINE_SCHEMA
-
-progress_log = logging.getLogger("recon.progress")
-
-
-def report(context: AssetExecutionContext, message: str) -> None:
-    """Progress for the Dagster UI and for the terminal of `recon run`."""
-    context.log.info(message)
-    progress_log.info(message)
+from store import lake
+from store.datasets import Dataset, tail_entity
 
 
 @dataclass
@@ -129,8 +118,3 @@ def chain_through(
     if not complete or tail_from is None or tail_from > taken_at:
         return None
     return max(times) if times else tail_from - timedelta(seconds=1)
-
-
-def skipped(context: AssetExecutionContext, what: str, setting: str) -> dg.MaterializeResult[None]:
-    report(context, f"{what}: not configured ({setting} unset); skipped")
-    return dg.MaterializeResult(metadata={"skipped": f"{setting} unset"})

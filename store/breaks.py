@@ -17,7 +17,7 @@ from typing import Any
 
 import duckdb
 
-from assets import duck
+from store import duck
 
 
 @dataclass(frozen=True)

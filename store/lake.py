@@ -14,7 +14,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from assets.files import write_atomically
+from store.files import write_atomically
 
 
 def entity_dir(data_dir: Path, provider: str, entity: str) -> Path:

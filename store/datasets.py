@@ -21,7 +21,7 @@ from connectors.whalet.rows import SCHEMAS as WHALET_SCHEMAS
 WINDOW_COLUMNS = {"_window_start": pa.timestamp("s"), "_window_end": pa.timestamp("s")}
 SNAPSHOT_COLUMNS = {"_snapshot_at": pa.timestamp("s")}
 # A balance snapshot read between two reads of its tails says how far those rows are known
-# complete (assets.landing.openapi.land_bracketed).
+# complete (store.landing.openapi.land_bracketed).
 CHAIN_COLUMNS = {"_tail_from": pa.timestamp("s"), "_chain_through": pa.timestamp("s")}
 FETCHED = {"_fetched_at": pa.timestamp("s")}
 SOURCE_FIELD = pa.field("_source_file", pa.string())  # the landed file a row was loaded from

@@ -1,5 +1,5 @@
 """What the HTML report shows, read from the published warehouse by the `sql/reports/report_*.sql`
-queries into small typed rows. Nothing here renders; `assets.report` does.
+queries into small typed rows. Nothing here renders; `outputs.report` does.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from typing import Any
 
 import duckdb
 
-from assets.duck import sql_text
-from assets.publish import Publication, read_publication
+from store.duck import sql_text
+from store.publish import Publication, read_publication
 
 # Views the report queries read from one another; temporary, so a read-only snapshot will do.
 TEMP_VIEWS = ("report_break_entries", "report_wallets")

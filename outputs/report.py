@@ -13,10 +13,10 @@ from pathlib import Path
 
 import duckdb
 
-from assets.files import write_atomically
-from assets.report_data import MAX_POINTS, MAX_WALLETS, ReportData, Wallet, load_report
-from assets.report_svg import STATUS_COLOURS, balance_svg, esc, runs_svg
-from assets.report_tables import table, unplaced_table, wallet_breaks_table
+from outputs.report_data import MAX_POINTS, MAX_WALLETS, ReportData, Wallet, load_report
+from outputs.report_svg import STATUS_COLOURS, balance_svg, esc, runs_svg
+from outputs.report_tables import table, unplaced_table, wallet_breaks_table
+from store.files import write_atomically
 
 STYLE = """
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d1d1f;

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from assets.amounts import money
-from assets.report_data import Break
-from assets.report_svg import esc, mark_numbers
+from outputs.amounts import money
+from outputs.report_data import Break
+from outputs.report_svg import esc, mark_numbers
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], classes: dict[int, str]) -> str:

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from html import escape
 
-from assets.report_data import Break, RunPoint, Wallet
+from outputs.report_data import Break, RunPoint, Wallet
 
 WIDTH = 1000
 LEFT, RIGHT, TOP, BOTTOM = 90, 44, 26, 46

@@ -2,15 +2,10 @@
 
 The alerter reads the published snapshot (read-only, so it never waits for the pipeline's
 lock) and keeps, per sink, the status it last announced for each break in
-`$RECON_DATA_DIR/alerts/state.json`. A sink is told a break when
-
-- the break is `open` and the sink has not been told it is open (new, or reopened);
-- the break is `resolved` and the sink was told it was open, or it opened after the sink's
-  first alert attempt but its opening never got through (the sink was down).
+`$RECON_DATA_DIR/alerts/state.json`; what a sink is due to hear is `outputs.alert_rules`.
 
 State advances only for a sink that delivered, so an alert that failed goes out with the
-next run; a second run with no change tells nobody anything. Resolved breaks that opened
-before a sink was first configured are history, not news: they are not announced.
+next run; a second run with no change tells nobody anything.
 """
 
 from __future__ import annotations
@@ -20,87 +15,17 @@ import json
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
 
-import duckdb
-
-from assets import duck
-from assets.alerts_message import compose
-from assets.files import write_atomically
-from assets.publish import Publication, read_publication
 from connectors.notify import DeliveryError, Sink
+from outputs.alert_message import compose
+from outputs.alert_rules import AlertBreak, SinkState, check_severity, due, read_published
+from store.files import write_atomically
+from store.publish import Publication
 
 log = logging.getLogger("recon.alerts")
-
-SEVERITIES = ("warn", "error")
-
-
-@dataclass(frozen=True)
-class AlertBreak:
-    break_id: str
-    status: str
-    check_name: str
-    severity: str
-    provider: str
-    account_id: str
-    entity_type: str
-    entity_id: str
-    currency: str | None
-    difference: Decimal | None
-    difference_unit: str
-    detail: str
-    opened_at: datetime | None
-    resolved_at: datetime | None
-
-
-@dataclass
-class SinkState:
-    """What one sink was told: since when it is alerted, and the last status per break."""
-
-    since: datetime
-    announced: dict[str, str] = field(default_factory=dict)
-
-
-def read_published(path: Path) -> tuple[Publication, list[AlertBreak]]:
-    """The publication and the open and resolved breaks of the snapshot at `path`."""
-    with duckdb.connect(str(path), read_only=True) as con:
-        publication = read_publication(con)
-        if publication is None:
-            raise ValueError(f"{path} is not a published snapshot (no recon_publication)")
-        found = [AlertBreak(*r) for r in con.execute(duck.sql_text("alert_breaks")).fetchall()]
-    return publication, found
-
-
-def check_severity(min_severity: str) -> str:
-    if min_severity not in SEVERITIES:
-        raise ValueError(f"RECON_ALERT_MIN_SEVERITY must be one of {', '.join(SEVERITIES)}")
-    return min_severity
-
-
-def due(
-    breaks: Sequence[AlertBreak], state: SinkState, min_severity: str = "warn"
-) -> list[AlertBreak]:
-    """The breaks a sink with `state` has not been told about in their current status.
-
-    Severity decides what is announced as news, never what closes: a break the sink was
-    told is open is always told when it resolves, whatever the setting is now.
-    """
-    wanted = SEVERITIES[SEVERITIES.index(check_severity(min_severity)) :]
-    return [b for b in breaks if _is_news(b, state.announced.get(b.break_id), state, wanted)]
-
-
-def _is_news(b: AlertBreak, told: str | None, state: SinkState, wanted: Sequence[str]) -> bool:
-    if b.status == "open":
-        return told != "open" and b.severity in wanted
-    if b.status != "resolved" or told == "resolved":
-        return False
-    if told == "open":
-        return True
-    # Never told: news only if it opened (and resolved) while the sink could not be told.
-    return b.severity in wanted and b.opened_at is not None and b.opened_at >= state.since
 
 
 class AlertState:

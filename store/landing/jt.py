@@ -1,0 +1,68 @@
+"""JT wallet landing: balance records by day window, users (with JT's totals) as snapshots.
+
+One request window [day, day+1) on JT's clock per day; the users reading also lands
+`user_totals` (assets `lake_jt__balance_records` and `lake_jt__users`). The users
+are read between two reads of the records since the newest landed day, like OPEN-API wallets,
+so a user's balance can be tied to its records.
+"""
+
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from connectors.jt.client import JtClient
+from connectors.jt.rows import convert_rows
+from store.datasets import dataset
+from store.landing.common import (
+    Landed,
+    chain_through,
+    day_window,
+    tail_start,
+    write_snapshot,
+    write_tail,
+    write_window,
+)
+
+PROVIDER = "jt"
+RECORDS = dataset(PROVIDER, "balance_records")
+USERS = dataset(PROVIDER, "users")
+TOTALS = dataset(PROVIDER, "user_totals")
+
+
+def land_records_window(
+    client: JtClient, day: date, data_dir: Path, fetched_at: datetime
+) -> Landed:
+    """One day of balance records, fetched whole, then landed as one file."""
+    start, end = day_window(day)
+    whole = client.records(start, end)
+    extra = {"_window_start": start, "_window_end": end, "_fetched_at": fetched_at}
+    converted = convert_rows(RECORDS.entity, client.app_id, whole.rows, extra)
+    write_window(data_dir, RECORDS, day, converted.rows, converted.quarantined, fetched_at)
+    return Landed(len(converted.rows), len(converted.quarantined), whole.attempts - 1, 1)
+
+
+def land_users(client: JtClient, data_dir: Path, taken_at: datetime) -> Landed:
+    """The users and JT's totals, read between two reads of the records since the newest
+    landed day (see store.landing.openapi.land_bracketed for why)."""
+    tail_from = tail_start(data_dir, [RECORDS])
+    # The records request needs an end: one second past now takes in everything booked so far.
+    read, users = client.read_bracketed(tail_from, taken_at + timedelta(seconds=1))
+    window = {"_window_start": tail_from, "_window_end": taken_at, "_fetched_at": taken_at}
+    tail = convert_rows(RECORDS.entity, client.app_id, read.tails.get("records", []), window)
+    complete = read.consistent and not tail.quarantined
+    times = [r["create_time"] for r in tail.rows]
+    extra = {
+        "_snapshot_at": taken_at,
+        "_fetched_at": taken_at,
+        "_tail_from": tail_from if complete else None,
+        "_chain_through": chain_through(complete, tail_from, times, taken_at),
+    }
+    converted = convert_rows(USERS.entity, client.app_id, read.rows, extra)
+    snapshot = {"_snapshot_at": taken_at, "_fetched_at": taken_at}
+    totals = convert_rows(TOTALS.entity, client.app_id, [users.totals], snapshot)
+    if read.tails:
+        write_tail(data_dir, RECORDS, tail.rows, taken_at)
+    quarantined = converted.quarantined + tail.quarantined
+    write_snapshot(data_dir, USERS, converted.rows, quarantined, taken_at)
+    write_snapshot(data_dir, TOTALS, totals.rows, totals.quarantined, taken_at)
+    refused = len(quarantined) + len(totals.quarantined)
+    return Landed(len(converted.rows) + len(tail.rows), refused, read.attempts - 1, 2)

@@ -1,0 +1,134 @@
+"""OPEN-API landing: ledger entries, card trades and orders by day window; wallets, cards and
+exchange rates as snapshots.
+
+A window is one API window [day, day+1) on the provider's clock for every configured
+customer, fetched whole before its one file is written. A snapshot lands the provider's
+state when it is read (wallets and cards between two reads of their tails).
+The assets that call these are `assets.landing.openapi`.
+"""
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from connectors.openapi.client import Credentials, OpenApiClient
+from connectors.openapi.rows import DATETIME_FORMAT, convert_rows
+from store.datasets import Dataset, dataset
+from store.landing.common import (
+    Landed,
+    chain_through,
+    day_window,
+    tail_start,
+    write_snapshot,
+    write_tail,
+    write_window,
+)
+
+PROVIDER = "openapi"
+WINDOW_ENTITIES = ("transactions", "card_trades", "orders")
+SNAPSHOT_ENTITIES = ("wallets", "cards", "exchange_rates")
+TAIL_TIME = {"transactions": "transaction_time", "orders": "create_at", "card_trades": "trade_time"}
+
+
+def land_window(
+    client: OpenApiClient,
+    customers: list[Credentials],
+    entity: str,
+    day: date,
+    data_dir: Path,
+    fetched_at: datetime,
+) -> Landed:
+    """Fetch one day's window for every customer, then land it as one file (or not at all)."""
+    start_dt, end_dt = day_window(day)
+    start, end = start_dt.strftime(DATETIME_FORMAT), end_dt.strftime(DATETIME_FORMAT)
+    extra = {"_window_start": start_dt, "_window_end": end_dt, "_fetched_at": fetched_at}
+    rows: list[dict[str, Any]] = []
+    quarantined: list[dict[str, Any]] = []
+    refetched = 0
+    # Every customer's window is fetched before anything is written: a failure leaves the
+    # previous file for this day untouched.
+    for creds in customers:
+        fetched = client.window(creds, entity, start, end)
+        refetched += fetched.attempts - 1
+        converted = convert_rows(entity, creds.customer_id, fetched.rows, extra)
+        rows += converted.rows
+        quarantined += converted.quarantined
+    write_window(data_dir, dataset(PROVIDER, entity), day, rows, quarantined, fetched_at)
+    return Landed(len(rows), len(quarantined), refetched, 1)
+
+
+def land_bracketed(
+    client: OpenApiClient,
+    customers: list[Credentials],
+    ds: Dataset,
+    data_dir: Path,
+    taken_at: datetime,
+) -> Landed:
+    """A wallet or card snapshot, with its tails (the rows since the newest landed windows
+    that move its balances) read before and after it.
+
+    Each tail lands beside the snapshot (entity `<tail>_tail`) and is loaded like a window,
+    so the loaded rows reach the moment the balances were read. Each snapshot row carries
+    `_chain_through`: the balances equal the loaded rows up to that time. It is null when
+    the rows moved during the read or no window has landed: the tie-out then stays silent.
+    """
+    tails = [dataset(PROVIDER, t) for t in ds.tails]
+    tail_from = tail_start(data_dir, tails)
+    start = tail_from.strftime(DATETIME_FORMAT) if tail_from else None
+    snapshot: list[dict[str, Any]] = []
+    tail_rows: dict[str, list[dict[str, Any]]] = {t.entity: [] for t in tails}
+    quarantined: list[dict[str, Any]] = []
+    window = {"_window_start": tail_from, "_window_end": taken_at, "_fetched_at": taken_at}
+    for creds in customers:
+        read = client.read_bracketed(creds, ds.entity, ds.tails, start)
+        complete = read.consistent
+        times: list[datetime] = []
+        for t, raw in read.tails.items():
+            converted = convert_rows(t, creds.customer_id, raw, window)
+            complete = complete and not converted.quarantined
+            tail_rows[t] += converted.rows
+            quarantined += converted.quarantined
+            times += [r[TAIL_TIME[t]] for r in converted.rows]
+        extra = {
+            "_snapshot_at": taken_at,
+            "_fetched_at": taken_at,
+            "_tail_from": tail_from if complete else None,
+            "_chain_through": chain_through(complete, tail_from, times, taken_at),
+        }
+        converted = convert_rows(ds.entity, creds.customer_id, read.rows, extra)
+        snapshot += converted.rows
+        quarantined += converted.quarantined
+    if tail_from is not None:
+        for tail_ds in tails:
+            write_tail(data_dir, tail_ds, tail_rows[tail_ds.entity], taken_at)
+    write_snapshot(data_dir, ds, snapshot, quarantined, taken_at)
+    tail_count = sum(len(rows) for rows in tail_rows.values())
+    return Landed(len(snapshot) + tail_count, len(quarantined), 0, 1)
+
+
+def land_snapshot(
+    client: OpenApiClient,
+    customers: list[Credentials],
+    entity: str,
+    data_dir: Path,
+    taken_at: datetime,
+) -> Landed:
+    """The provider's current state of a snapshot entity, for every customer, as one file."""
+    ds = dataset(PROVIDER, entity)
+    if ds.tails:
+        return land_bracketed(client, customers, ds, data_dir, taken_at)
+    rows: list[dict[str, Any]] = []
+    quarantined: list[dict[str, Any]] = []
+    extra = {"_snapshot_at": taken_at, "_fetched_at": taken_at}
+    for creds in customers:
+        if entity == "exchange_rates":
+            wallets = client.fetch_all(creds, "wallets").rows
+            currencies = sorted({str(w.get("currency")) for w in wallets})
+            raw = client.exchange_rates(creds, currencies)
+        else:
+            raw = client.fetch_all(creds, entity).rows
+        converted = convert_rows(entity, creds.customer_id, raw, extra)
+        rows += converted.rows
+        quarantined += converted.quarantined
+    write_snapshot(data_dir, ds, rows, quarantined, taken_at)
+    return Landed(len(rows), len(quarantined), 0, 1)
