@@ -17,7 +17,7 @@ from pipelines.definitions import defs
 from sandbox import World, WorldConfig, build_world
 from store import breaks
 from store.duck import SQL_DIR
-from tests.pipelines.harness import completed, harness
+from tests.support.harness import completed, harness
 
 LEDGER_KINDS = (
     "entry_arithmetic",
@@ -185,7 +185,7 @@ def test_no_model_goes_through_floating_point(tmp_path: Path) -> None:
     for path in SQL_DIR.rglob("*.sql"):
         code = "\n".join(line.split("--")[0] for line in path.read_text().splitlines())
         assert not MONEY_TYPES.search(code), f"{path} mentions a floating-point type"
-    from tests.assets.ledger import Ledger, load_fixture
+    from tests.support.ledger import Ledger, load_fixture
 
     ledger = Ledger(tmp_path)
     for run in load_fixture("rate_80_bps_off_reference")["runs"]:

@@ -15,7 +15,7 @@ import pytest
 from sandbox import JtConfig, WhaletConfig, WorldConfig, build_world
 from store import duck
 from store.duck import SQL_DIR
-from tests.pipelines.harness import VARCHAR_COLUMNS, completed, harness
+from tests.support.harness import VARCHAR_COLUMNS, completed, harness
 
 BREAK_COLUMNS = (
     "provider, check_name, account_id, entity_type, entity_id, status, severity, "

@@ -17,7 +17,7 @@ import pytest
 from sandbox import JtConfig, WhaletConfig, WorldConfig, build_world
 from sandbox.config import ANOMALY_KINDS, JT_ANOMALY_KINDS, WHALET_ANOMALY_KINDS
 from store.publish import DICTIONARY, MART_PREFIXES, read_dictionary
-from tests.pipelines.harness import completed, harness
+from tests.support.harness import completed, harness
 
 GUIDE = DICTIONARY.with_name("analyst-guide.md")
 # Small, but with one planted anomaly of every kind of every provider: every check has a break,

@@ -8,86 +8,16 @@ import re
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from outputs.alert_message import amount
-from outputs.alert_rules import AlertBreak, SinkState, due
-from outputs.alerts import AlertState
 from pipelines import cli
 from pipelines.schedules import nightly_days
 from sandbox import JtConfig, WhaletConfig, WorldConfig, build_world
-from tests.pipelines.harness import Harness, completed, harness
-from tests.pipelines.receivers import HttpReceiver, SmtpReceiver
-
-T0 = datetime(2026, 11, 10, 2, 0)
-
-
-def brk(break_id: str, status: str, opened_at: datetime | None = T0, **kw: Any) -> AlertBreak:
-    fields: dict[str, Any] = {
-        "break_id": break_id,
-        "status": status,
-        "check_name": "chain_gap",
-        "severity": "error",
-        "provider": "openapi",
-        "account_id": "10001",
-        "entity_type": "wallet",
-        "entity_id": "10001:USD",
-        "currency": "USD",
-        "difference": Decimal("-12.30"),
-        "difference_unit": "money",
-        "detail": "a gap",
-        "opened_at": opened_at,
-        "resolved_at": None,
-    }
-    return AlertBreak(**(fields | kw))
-
-
-# --- who is told what: the rules, as worked examples --------------------------------------
-
-
-def test_first_contact_tells_what_is_open_but_not_old_history() -> None:
-    state = SinkState(since=T0)
-    breaks = [
-        brk("a", "open"),
-        brk("b", "resolved", opened_at=T0 - timedelta(days=3)),  # before alerting began
-        brk("c", "resolved", opened_at=T0),  # opened and resolved while the sink was down
-        brk("d", "pending", opened_at=None),
-    ]
-    assert [b.break_id for b in due(breaks, state)] == ["a", "c"]
-
-
-def test_told_once_then_silent_until_the_status_changes() -> None:
-    state = SinkState(since=T0, announced={"a": "open", "b": "resolved"})
-    assert due([brk("a", "open"), brk("b", "resolved")], state) == []
-    resolved = due([brk("a", "resolved"), brk("b", "resolved")], state)
-    assert [(b.break_id, b.status) for b in resolved] == [("a", "resolved")]
-    reopened = due([brk("b", "open")], state)
-    assert [(b.break_id, b.status) for b in reopened] == [("b", "open")]
-
-
-def test_state_survives_a_restart(tmp_path: Path) -> None:
-    store = AlertState(tmp_path)
-    with store.locked() as states:
-        states["log"] = SinkState(since=T0, announced={"a": "open"})
-        store.save(states)
-    with AlertState(tmp_path).locked() as again:
-        assert again["log"].announced == {"a": "open"} and again["log"].since == T0
-
-
-def test_amounts_keep_their_currency_and_unit() -> None:
-    assert amount(brk("a", "open", difference=Decimal("-8075.68"))) == "USD -8,075.68"
-    assert amount(brk("a", "open", difference=Decimal("0.123"))) == "USD 0.123"
-    minor = brk("a", "open", difference=Decimal("59"), difference_unit="minor")
-    assert amount(minor) == "USD 59 cents"
-    rate = brk("a", "open", difference=Decimal("61.50000000"), difference_unit="rate")
-    assert amount(rate) == "61.5 (rate)"
-
-
-# --- the real job, real receivers ----------------------------------------------------------
+from tests.support.harness import Harness, completed, harness
+from tests.support.receivers import HttpReceiver, SmtpReceiver
 
 WORLD = WorldConfig(seed=21, customers=2, days=4, entries_per_day=60, late_entry_rate=0.3)
 NIGHT1 = datetime(2026, 11, 11, 2, 0, tzinfo=UTC)

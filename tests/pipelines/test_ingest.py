@@ -22,8 +22,8 @@ from sandbox import FAULT_KINDS, FaultConfig, SandboxApp, World, WorldConfig, bu
 from sandbox.model import INCOME
 from sandbox.world import chain_order
 from store.breaks import CHECKS
-from tests.pipelines.harness import VARCHAR_COLUMNS, Harness, completed, harness
-from tests.sandbox.conftest import pull_world
+from tests.support.harness import VARCHAR_COLUMNS, Harness, completed, harness
+from tests.support.worlds import pull_world
 
 WORLD = WorldConfig(seed=21, customers=2, days=3, entries_per_day=80)
 FIRST = WORLD.start_date

@@ -16,8 +16,8 @@ import pytest
 from pipelines import cli
 from sandbox import WorldConfig, build_world
 from store.publish import read_dictionary
-from tests.pipelines.harness import harness
-from tests.pipelines.snapshot_reader import signature
+from tests.support.harness import harness
+from tests.support.snapshot_reader import signature
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 WORLD = WorldConfig(seed=5, customers=2, days=4, entries_per_day=80, anomalies={"chain_gap": 1})
@@ -46,7 +46,7 @@ def test_a_reader_during_a_full_run_sees_one_whole_run_and_never_a_lock(
         first = published_signature(published)
         out, stop = tmp_path / "reads.jsonl", tmp_path / "stop"
         reader = subprocess.Popen(
-            [sys.executable, "-m", "tests.pipelines.snapshot_reader", published, out, stop],
+            [sys.executable, "-m", "tests.support.snapshot_reader", published, out, stop],
             cwd=PROJECT_ROOT,
         )
         try:

@@ -10,16 +10,13 @@ from sandbox import (
     SandboxApp,
     WhaletApp,
     World,
-    WorldConfig,
     build_world,
     default_config,
     generate_merchant_key,
 )
-from tests.sandbox.client import SandboxClient, pull_customer
-from tests.sandbox.provider_clients import JtClient, WhaletClient
-
-# Small but complete: every activity kind and awkward case occurs, every anomaly can be planted.
-SMALL = WorldConfig(seed=11, customers=2, days=4, entries_per_day=120)
+from tests.support.provider_clients import JtClient, WhaletClient
+from tests.support.sandbox_client import SandboxClient
+from tests.support.worlds import SMALL, pull_world
 
 
 @pytest.fixture(scope="session")
@@ -30,14 +27,6 @@ def clean_world() -> World:
 @pytest.fixture(scope="session")
 def default_world() -> World:
     return build_world(default_config())
-
-
-def pull_world(world: World) -> list[dict[str, Any]]:
-    client = SandboxClient(SandboxApp(world))
-    try:
-        return [pull_customer(client, cred) for cred in world.credentials()]
-    finally:
-        client.close()
 
 
 @pytest.fixture(scope="session")

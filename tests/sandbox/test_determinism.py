@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from sandbox import FaultConfig, SandboxApp, build_world
-from tests.sandbox.client import SandboxClient
-from tests.sandbox.conftest import SMALL
+from tests.support.sandbox_client import SandboxClient
+from tests.support.worlds import SMALL
 
 PATHS = [
     ("/openApi/wallet/walletList", {}),

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from sandbox import SandboxApp, World, build_world
-from tests.sandbox.client import SandboxClient
-from tests.sandbox.conftest import SMALL
+from tests.support.sandbox_client import SandboxClient
+from tests.support.worlds import SMALL
 
 # Field names and order as in the seed pages (000_, 001_, 004_) and providers.md §1.
 WALLET_FIELDS = [

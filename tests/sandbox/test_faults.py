@@ -12,7 +12,7 @@ import pytest
 
 from sandbox import FAULT_KINDS, FaultConfig, SandboxApp, World
 from sandbox.serve import serving
-from tests.sandbox.client import SandboxClient
+from tests.support.sandbox_client import SandboxClient
 
 TX = "/openApi/wallet/transactionList"
 

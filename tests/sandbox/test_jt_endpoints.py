@@ -10,8 +10,8 @@ import pytest
 
 from sandbox import JtApp, JtConfig, World, WorldConfig, build_world
 from sandbox.model import DAY, fmt_time
-from tests.sandbox.conftest import SMALL
-from tests.sandbox.provider_clients import BALANCE, JtClient
+from tests.support.provider_clients import BALANCE, JtClient
+from tests.support.worlds import SMALL
 
 # Field names and order as in seed 002 (the records row is defined in providers.md §2.2).
 USER_FIELDS = [

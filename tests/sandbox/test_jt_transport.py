@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from sandbox import FaultConfig, JtApp, World, generate_merchant_key
-from tests.sandbox.provider_clients import BALANCE, RECORDS, JtClient, now_ms, sign
+from tests.support.provider_clients import BALANCE, RECORDS, JtClient, now_ms, sign
 
 WINDOW = {"startTime": "2026-11-10 00:00:00", "endTime": "2026-11-11 00:00:00"}
 

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from sandbox import JT_ANOMALY_KINDS, JtApp, JtConfig, World, build_world
-from tests.sandbox.conftest import SMALL
-from tests.sandbox.provider_clients import JtClient, pull_jt
-from tests.sandbox.provider_oracle import jt_gaps, manifest_findings, reconcile_jt
+from tests.support.provider_clients import JtClient, pull_jt
+from tests.support.provider_oracle import jt_gaps, manifest_findings, reconcile_jt
+from tests.support.worlds import SMALL
 
 
 def pulled(world: World, merchant_key: tuple[bytes, bytes]) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from sandbox import (
     build_world,
     default_config,
 )
-from tests.sandbox.provider_clients import BALANCE, RECORDS, JtClient, WhaletClient
+from tests.support.provider_clients import BALANCE, RECORDS, JtClient, WhaletClient
 
 MAJOR = re.compile(r"-?\d+(\.\d{1,2})?")
 MINOR = re.compile(r"-?\d+")

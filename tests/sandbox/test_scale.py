@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from sandbox import SandboxApp, WorldConfig, build_world
-from tests.sandbox.client import SandboxClient, pull_customer
-from tests.sandbox.oracle import reconcile
+from tests.support.oracle import reconcile
+from tests.support.sandbox_client import SandboxClient, pull_customer
 
 
 @pytest.mark.slow

@@ -15,7 +15,7 @@ import httpx
 
 from sandbox import World
 from sandbox.serve import free_port, serving_all
-from tests.sandbox.provider_clients import BALANCE, now_ms, sign
+from tests.support.provider_clients import BALANCE, now_ms, sign
 
 
 def wait_for(url: str, **kwargs: Any) -> httpx.Response:

@@ -12,9 +12,9 @@ import pytest
 
 from sandbox import FaultConfig, WhaletApp, WhaletConfig, World, build_world
 from sandbox.whalet import FUND_SOURCES
-from tests.sandbox.conftest import SMALL
-from tests.sandbox.provider_clients import WhaletClient, pull_whalet
-from tests.sandbox.provider_oracle import MONEY_FIELDS, manifest_findings, reconcile_whalet
+from tests.support.provider_clients import WhaletClient, pull_whalet
+from tests.support.provider_oracle import MONEY_FIELDS, manifest_findings, reconcile_whalet
+from tests.support.worlds import SMALL
 
 CURRENCY = "/v1/wallet/queryCurrencyBalance"
 PLATFORM = "/v1/wallet/queryPlatformBalance"

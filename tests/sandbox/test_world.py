@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from sandbox import ANOMALY_KINDS, World, build_world
-from tests.sandbox.conftest import SMALL, pull_world
-from tests.sandbox.oracle import chain_findings, manifest_findings, reconcile
+from tests.support.oracle import chain_findings, manifest_findings, reconcile
+from tests.support.worlds import SMALL, pull_world
 
 
 def test_clean_world_holds_every_invariant(clean_data: list[dict[str, Any]]) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.assets.ledger import Ledger, fixture_names, load_fixture, matches
+from tests.support.ledger import Ledger, fixture_names, load_fixture, matches
 
 
 @pytest.mark.parametrize("name", fixture_names())

@@ -13,7 +13,7 @@ from decimal import Decimal
 from itertools import pairwise
 from typing import Any
 
-from tests.sandbox.oracle import order_group
+from tests.support.oracle import order_group
 
 Finding = tuple[str, str, str, str]
 TOTALS = {

@@ -1,7 +1,7 @@
 """An analyst in another process: opens the published warehouse read-only in a loop and
 writes down what each connection saw, until told to stop.
 
-    python -m tests.pipelines.snapshot_reader WAREHOUSE OUT_JSONL STOP_FILE
+    python -m tests.support.snapshot_reader WAREHOUSE OUT_JSONL STOP_FILE
 """
 
 from __future__ import annotations

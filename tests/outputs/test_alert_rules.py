@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -15,9 +16,10 @@ import pytest
 
 from assets.resources import AlertResource
 from connectors.notify import Alert, LogSink, webhook_sink
+from outputs.alert_message import amount
 from outputs.alert_rules import SinkState, due
 from outputs.alerts import AlertState, send_alerts
-from tests.pipelines.test_alerts import T0, brk
+from tests.support.alert_breaks import T0, brk
 
 RUN = datetime(2026, 11, 12, 2, 0)
 
@@ -139,3 +141,41 @@ def test_httpx_never_logs_a_webhooks_path_query_or_password(
     assert "%C3%A9" not in caplog.text
     assert "http://127.0.0.1:9/…" in caplog.text
     assert "http://provider.example/v1/wallets" in caplog.text  # other hosts keep their path
+
+
+def test_first_contact_tells_what_is_open_but_not_old_history() -> None:
+    state = SinkState(since=T0)
+    breaks = [
+        brk("a", "open"),
+        brk("b", "resolved", opened_at=T0 - timedelta(days=3)),  # before alerting began
+        brk("c", "resolved", opened_at=T0),  # opened and resolved while the sink was down
+        brk("d", "pending", opened_at=None),
+    ]
+    assert [b.break_id for b in due(breaks, state)] == ["a", "c"]
+
+
+def test_told_once_then_silent_until_the_status_changes() -> None:
+    state = SinkState(since=T0, announced={"a": "open", "b": "resolved"})
+    assert due([brk("a", "open"), brk("b", "resolved")], state) == []
+    resolved = due([brk("a", "resolved"), brk("b", "resolved")], state)
+    assert [(b.break_id, b.status) for b in resolved] == [("a", "resolved")]
+    reopened = due([brk("b", "open")], state)
+    assert [(b.break_id, b.status) for b in reopened] == [("b", "open")]
+
+
+def test_state_survives_a_restart(tmp_path: Path) -> None:
+    store = AlertState(tmp_path)
+    with store.locked() as states:
+        states["log"] = SinkState(since=T0, announced={"a": "open"})
+        store.save(states)
+    with AlertState(tmp_path).locked() as again:
+        assert again["log"].announced == {"a": "open"} and again["log"].since == T0
+
+
+def test_amounts_keep_their_currency_and_unit() -> None:
+    assert amount(brk("a", "open", difference=Decimal("-8075.68"))) == "USD -8,075.68"
+    assert amount(brk("a", "open", difference=Decimal("0.123"))) == "USD 0.123"
+    minor = brk("a", "open", difference=Decimal("59"), difference_unit="minor")
+    assert amount(minor) == "USD 59 cents"
+    rate = brk("a", "open", difference=Decimal("61.50000000"), difference_unit="rate")
+    assert amount(rate) == "61.5 (rate)"

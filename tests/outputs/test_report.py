@@ -23,7 +23,7 @@ from outputs.report_svg import nice_ticks, runs_svg, time_ticks
 from outputs.report_tables import money
 from pipelines.cli import main
 from sandbox import JtConfig, WhaletConfig, WorldConfig, build_world
-from tests.pipelines.harness import completed, harness
+from tests.support.harness import completed, harness
 
 WORLD = WorldConfig(
     seed=23,
