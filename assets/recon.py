@@ -18,7 +18,8 @@ from assets.progress import report
 from assets.resources import ReconResource, WarehouseResource
 from assets.warehouse import POOL
 from store import breaks, duck, publish
-from store.warehouse import STAGING, ensure_raw_tables
+from store.datasets import DATASETS
+from store.warehouse import ensure_raw_tables
 
 
 def _now() -> datetime:
@@ -30,27 +31,35 @@ def _description(model: str) -> str:
     return " ".join(line.lstrip("- ") for line in header)
 
 
-def _model_spec(model: str, group: str, deps: list[str]) -> dg.AssetSpec:
+# A history table (rows a later delivery replaced) is written by its raw table's load.
+_WRITER = {ds.history_table: ds.raw_table for ds in DATASETS if ds.history}
+
+
+def upstream(model: str) -> list[str]:
+    """The assets whose tables `model`'s SQL reads, found by DuckDB's parser: what the
+    UI's lineage shows is what the SQL uses. The check catalogue is written by this step
+    itself, and a model that reads its own table (the break history) reads its last run."""
+    tables = duck.tables_read(model) - set(breaks.CATALOGUE) - {model}
+    return sorted(_WRITER.get(t, t) for t in tables)
+
+
+def _model_spec(model: str, group: str) -> dg.AssetSpec:
     return dg.AssetSpec(
         model,
         group_name=group,
-        deps=deps,
+        deps=upstream(model),
         kinds={"duckdb", "sql"},
         description=_description(model),
     )
 
 
 def _specs() -> list[dg.AssetSpec]:
-    staged = list(STAGING)
     return [
         # The unified ledger is for analysts too; the rest are the checks' own models.
-        *(
-            _model_spec(m, "marts" if m.startswith("fct_") else "recon", staged)
-            for m in breaks.MODELS
-        ),
-        _model_spec(breaks.BREAKS, "recon", list(breaks.MODELS)),
-        _model_spec(breaks.BREAK_COUNTS, "marts", [breaks.BREAKS]),
-        *(_model_spec(m, "marts", list(breaks.HELPERS)) for m in breaks.MARTS),
+        *(_model_spec(m, "marts" if m.startswith("fct_") else "recon") for m in breaks.MODELS),
+        _model_spec(breaks.BREAKS, "recon"),
+        _model_spec(breaks.BREAK_COUNTS, "marts"),
+        *(_model_spec(m, "marts") for m in breaks.MARTS),
         SNAPSHOT_SPEC,
     ]
 

@@ -30,16 +30,20 @@ from connectors.openapi.profile import PROFILE as OPENAPI
 from connectors.whalet.client import WhaletClient, WhaletCredentials
 from connectors.whalet.profile import PROFILE as WHALET
 from outputs.alert_rules import SEVERITIES
+from store import lake
 from store.breaks import Settings, parse_tolerance
 from store.files import write_atomically
 
 _HTTP_DEFAULTS = HttpSettings()
+DEFAULT_LOOKBACK_DAYS = 3
 
 
 class WarehouseResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     """Where data lives: `$RECON_DATA_DIR` (default ./data) holds the lake, the working
-    warehouse the pipeline writes (`work/warehouse.duckdb`) and the snapshot analysts open
-    read-only (`warehouse.duckdb`, replaced atomically after each run's checks)."""
+    warehouse the pipeline writes (`work/warehouse.duckdb`), the snapshot analysts open
+    read-only (`warehouse.duckdb`, replaced atomically after each run's checks), the alert
+    state, reports and, unless `DAGSTER_HOME` says otherwise, the Dagster instance. Every
+    path under it is named here and nowhere else."""
 
     data_dir: str | None = None
 
@@ -51,6 +55,31 @@ class WarehouseResource(dg.ConfigurableResource):  # type: ignore[type-arg]
 
     def published_path(self) -> Path:
         return self.root() / "warehouse.duckdb"
+
+    def alerts_dir(self) -> Path:
+        return self.root() / "alerts"
+
+    def reports_dir(self) -> Path:
+        return self.root() / "reports"
+
+    def dagster_home(self) -> Path:
+        return self.root() / "dagster"
+
+    def demo(self) -> WarehouseResource:
+        """The demo's own warehouse, `demo/` under this one: sandbox rows never mix with a
+        real provider's."""
+        return WarehouseResource(data_dir=str(self.root() / "demo"))
+
+    def clear(self) -> None:
+        """Remove the lake, both warehouse files and the alert state (the demo starts afresh;
+        the Dagster instance and its run history stay)."""
+        for folder in (
+            lake.lake_root(self.root()),
+            self.warehouse_path().parent,
+            self.alerts_dir(),
+        ):
+            shutil.rmtree(folder, ignore_errors=True)
+        self.published_path().unlink(missing_ok=True)
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -71,7 +100,12 @@ class WarehouseResource(dg.ConfigurableResource):  # type: ignore[type-arg]
 
 
 class _ProviderResource(dg.ConfigurableResource):  # type: ignore[type-arg]
-    """Settings every provider has: where it is, its clock, and how hard to try."""
+    """Settings every provider has: where it is, its clock, and how hard to try.
+
+    Each field left unset is read from the environment (`<PREFIX>_<FIELD>`) when the run
+    builds the resource. Secrets are never fields (resource config is stored with each run):
+    a field may name the file that holds one.
+    """
 
     base_url: str | None = None
     timezone: str | None = None
@@ -82,20 +116,35 @@ class _ProviderResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     backoff_base_seconds: float = _HTTP_DEFAULTS.backoff_base_seconds
     requests_per_second: float = _HTTP_DEFAULTS.requests_per_second
 
-    # The environment prefix of this provider's settings, e.g. "OPENAPI".
+    # The environment prefix of this provider's settings, e.g. "OPENAPI", and its name.
     _prefix: ClassVar[str] = ""
+    label: ClassVar[str] = ""
 
     def env(self, name: str) -> str:
         return os.environ.get(f"{self._prefix}_{name}", "").strip()
 
     def resolved_base_url(self) -> str | None:
-        return self.base_url or self.env("BASE_URL") or None
+        return self.field_or_env(self.base_url, "BASE_URL") or None
 
     def is_configured(self) -> bool:
         return self.resolved_base_url() is not None
 
+    def setting(self, name: str) -> str:
+        """The environment variable of one setting, e.g. `OPENAPI_BASE_URL`."""
+        return f"{self._prefix}_{name}"
+
+    def field_or_env(self, value: str | None, name: str) -> str:
+        return (value or "").strip() or self.env(name)
+
+    def secret_file(self, path: str, name: str) -> str:
+        """The secret in the file at `path` (named by the `name` setting), stripped."""
+        try:
+            return Path(path).read_text().strip()
+        except OSError as exc:
+            raise ValueError(f"{self.setting(name)}: cannot read {path} ({exc.strerror})") from None
+
     def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone or self.env("TIMEZONE") or "UTC")
+        return ZoneInfo(self.field_or_env(self.timezone, "TIMEZONE") or "UTC")
 
     def provider_now(self) -> datetime:
         """Now on the provider's naive clock, to the second."""
@@ -115,21 +164,27 @@ class _ProviderResource(dg.ConfigurableResource):  # type: ignore[type-arg]
 
 
 class OpenApiResource(_ProviderResource):
-    """The OPEN-API provider: `OPENAPI_*` settings, see .env.example."""
+    """The OPEN-API provider: `OPENAPI_*` settings, see .env.example. Customers come from
+    `customers_file` (`OPENAPI_CUSTOMERS_FILE`, one `customer_id:app_id:key` per line or
+    comma), else `OPENAPI_CUSTOMERS`, else `OPENAPI_CUSTOMER_ID`, `_APP_ID` and `_KEY`."""
 
     page_size: int = OPENAPI.max_page_size
+    customers_file: str | None = None
     _prefix: ClassVar[str] = "OPENAPI"
+    label: ClassVar[str] = "OPEN-API"
 
     def credentials(self) -> list[Credentials]:
-        many = os.environ.get("OPENAPI_CUSTOMERS", "").strip()
+        path = self.field_or_env(self.customers_file, "CUSTOMERS_FILE")
+        many = self.secret_file(path, "CUSTOMERS_FILE") if path else self.env("CUSTOMERS")
         if many:
-            return Credentials.parse_many(many)
-        one = [os.environ.get(v, "").strip() for v in ("OPENAPI_CUSTOMER_ID", "OPENAPI_APP_ID")]
-        key = os.environ.get("OPENAPI_KEY", "").strip()
+            return Credentials.parse_many(",".join(many.split()))
+        one = [self.env(v) for v in ("CUSTOMER_ID", "APP_ID")]
+        key = self.env("KEY")
         if not all(one) or not key:
             raise ValueError(
                 "OPEN-API credentials missing: set OPENAPI_CUSTOMERS "
-                "(customer_id:app_id:key,...) or OPENAPI_CUSTOMER_ID, OPENAPI_APP_ID, OPENAPI_KEY"
+                "(customer_id:app_id:key,...), OPENAPI_CUSTOMERS_FILE, or OPENAPI_CUSTOMER_ID, "
+                "OPENAPI_APP_ID, OPENAPI_KEY"
             )
         if not all(v.isdigit() for v in one):
             raise ValueError("OPENAPI_CUSTOMER_ID and OPENAPI_APP_ID must be integers")
@@ -151,11 +206,15 @@ class JtResource(_ProviderResource):
     """
 
     page_size: int = JT.max_page_size
+    app_id: str | None = None
+    private_key_file: str | None = None
     _prefix: ClassVar[str] = "JT"
+    label: ClassVar[str] = "JT"
 
     @contextmanager
     def client(self) -> Iterator[JtClient]:
-        app_id, key_file = self.env("APP_ID"), self.env("PRIVATE_KEY_FILE")
+        app_id = self.field_or_env(self.app_id, "APP_ID")
+        key_file = self.field_or_env(self.private_key_file, "PRIVATE_KEY_FILE")
         if not app_id or not key_file:
             raise ValueError("JT credentials missing: set JT_APP_ID and JT_PRIVATE_KEY_FILE")
         signer = Signer.from_file(Path(key_file))
@@ -167,21 +226,31 @@ class JtResource(_ProviderResource):
 
 
 class WhaletResource(_ProviderResource):
-    """Whalet: `WHALET_BASE_URL`, `WHALET_PARTNER_ID`, `WHALET_CLIENT_ID`, `WHALET_SECRET_KEY`,
-    `WHALET_USER_IDS` (comma separated)."""
+    """Whalet: `WHALET_BASE_URL`, `WHALET_PARTNER_ID`, `WHALET_CLIENT_ID`, `WHALET_SECRET_KEY`
+    (or the file `WHALET_SECRET_KEY_FILE`), `WHALET_USER_IDS` (comma separated)."""
 
+    partner_id: str | None = None
+    client_id: str | None = None
+    secret_key_file: str | None = None
+    user_ids: str | None = None
     _prefix: ClassVar[str] = "WHALET"
+    label: ClassVar[str] = "Whalet"
 
     def credentials(self) -> WhaletCredentials:
         """The partner's credentials; `WHALET_USER_IDS` may be empty (platform balances only)."""
-        values = {n: self.env(n) for n in ("PARTNER_ID", "CLIENT_ID", "SECRET_KEY", "USER_IDS")}
-        missing = [f"WHALET_{n}" for n, v in values.items() if not v and n != "USER_IDS"]
+        partner = self.field_or_env(self.partner_id, "PARTNER_ID")
+        client = self.field_or_env(self.client_id, "CLIENT_ID")
+        key_file = self.field_or_env(self.secret_key_file, "SECRET_KEY_FILE")
+        secret = (
+            self.secret_file(key_file, "SECRET_KEY_FILE") if key_file else self.env("SECRET_KEY")
+        )
+        values = {"PARTNER_ID": partner, "CLIENT_ID": client, "SECRET_KEY": secret}
+        missing = [f"WHALET_{n}" for n, v in values.items() if not v]
         if missing:
             raise ValueError(f"Whalet credentials missing: set {', '.join(missing)}")
-        users = tuple(u.strip() for u in values["USER_IDS"].split(",") if u.strip())
-        return WhaletCredentials(
-            values["PARTNER_ID"], values["CLIENT_ID"], values["SECRET_KEY"], users
-        )
+        ids = self.field_or_env(self.user_ids, "USER_IDS")
+        users = tuple(u.strip() for u in ids.split(",") if u.strip())
+        return WhaletCredentials(partner, client, secret, users)
 
     @contextmanager
     def client(self) -> Iterator[WhaletClient]:
@@ -194,11 +263,26 @@ class WhaletResource(_ProviderResource):
 
 
 class ReconResource(dg.ConfigurableResource):  # type: ignore[type-arg]
-    """Check tolerances and the grace period: `RECON_GRACE_MINUTES`, `RECON_FX_*`."""
+    """Check tolerances, the grace period and the nightly lookback: `RECON_GRACE_MINUTES`,
+    `RECON_FX_*`, `RECON_LOOKBACK_DAYS`."""
 
     grace_minutes: int | None = None
     fx_amount_tolerance: str | None = None
     fx_rate_tolerance_bps: str | None = None
+    lookback_days: int | None = None
+
+    def lookback(self) -> int:
+        """Days before yesterday the nightly run loads again (late rows, status changes)."""
+        if self.lookback_days is not None:
+            days = self.lookback_days
+        else:
+            text = os.environ.get("RECON_LOOKBACK_DAYS", "").strip() or str(DEFAULT_LOOKBACK_DAYS)
+            if not text.lstrip("-").isdigit():
+                raise ValueError(f"RECON_LOOKBACK_DAYS must be whole days, got {text!r}")
+            days = int(text)
+        if days < 0:
+            raise ValueError("RECON_LOOKBACK_DAYS must not be negative")
+        return days
 
     def settings(self) -> Settings:
         grace = self.grace_minutes
@@ -228,13 +312,17 @@ class AlertResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     attempts: int = 3
     backoff_base_seconds: float = 1.0
     timeout_seconds: float = 10.0
+    # The log only, whatever RECON_ALERT_* says (the demo: sandbox breaks never reach a
+    # real operations channel).
+    log_only: bool = False
+    min_severity_level: str | None = None
 
     @staticmethod
     def env(name: str) -> str:
         return os.environ.get(f"RECON_ALERT_{name}", "").strip()
 
     def min_severity(self) -> str:
-        value = self.env("MIN_SEVERITY").lower() or "warn"
+        value = (self.min_severity_level or self.env("MIN_SEVERITY")).lower() or "warn"
         if value not in SEVERITIES:
             raise ValueError(f"RECON_ALERT_MIN_SEVERITY must be one of {', '.join(SEVERITIES)}")
         return value
@@ -245,6 +333,8 @@ class AlertResource(dg.ConfigurableResource):  # type: ignore[type-arg]
         retry = Retry(self.attempts, self.backoff_base_seconds, self.timeout_seconds)
         sinks: list[Sink] = [LogSink()]
         problems: list[str] = []
+        if self.log_only:
+            return sinks, problems
         builders: list[tuple[str, Callable[[], Sink]]] = [
             ("WEBHOOK_URL", lambda: webhook_sink(self.url("WEBHOOK_URL"), retry)),
             ("SLACK_URL", lambda: slack_sink(self.url("SLACK_URL"), retry)),

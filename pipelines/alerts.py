@@ -28,7 +28,7 @@ def send(warehouse: WarehouseResource, alerts: AlertResource) -> tuple[list[Outc
     sinks, problems = alerts.sinks()
     outcomes = send_alerts(
         warehouse.published_path(),
-        warehouse.root() / "alerts",
+        warehouse.alerts_dir(),
         sinks,
         alerts.min_severity(),
         where_to_look(warehouse),

@@ -3,160 +3,24 @@
 from __future__ import annotations
 
 import argparse
-import logging
-import os
-import shutil
 import sys
 from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # dagster is imported lazily: `recon --help` and the sandbox start fast
-    import duckdb
-    from dagster import DagsterInstance
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
-
-def data_dir() -> Path:
-    return Path(os.environ.get("RECON_DATA_DIR") or "data").resolve()
-
-
-def _instance() -> DagsterInstance:
-    """The configured Dagster instance: $DAGSTER_HOME, else $RECON_DATA_DIR/dagster."""
-    import dagster as dg
-
-    home = os.environ.get("DAGSTER_HOME")
-    if home:
-        return dg.DagsterInstance.get()
-    folder = data_dir() / "dagster"
-    folder.mkdir(parents=True, exist_ok=True)
-    config = PROJECT_ROOT / "dagster.yaml"
-    if config.exists() and not (folder / "dagster.yaml").exists():
-        shutil.copy(config, folder / "dagster.yaml")
-    return dg.DagsterInstance.from_config(str(folder))
-
-
-def _progress_to_terminal() -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("  %(message)s"))
-    progress = logging.getLogger("recon")
-    progress.setLevel(logging.INFO)
-    if not progress.handlers:
-        progress.addHandler(handler)
-    # httpx logs every request at INFO; retries are reported by recon.http already.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-
-
-PROVIDERS = {"OPEN-API": "OPENAPI_BASE_URL", "JT": "JT_BASE_URL", "Whalet": "WHALET_BASE_URL"}
-EXIT_FAILED = 1
-EXIT_OPEN_BREAKS = 3  # --fail-on-breaks: the run worked and found open error breaks
-
-
-def run_days(first: date, last: date, fail_on_breaks: bool = False) -> int:
-    """Materialise the pipeline for first..last (inclusive) as one Dagster run.
-
-    Failed blocking asset checks (open breaks) are findings, not a failed run: the summary
-    shows them, and only `fail_on_breaks` turns open error breaks into a non-zero exit.
-    """
-
-    from pipelines.definitions import defs
-    from pipelines.schedules import range_tags
-
-    _progress_to_terminal()
-    instance = _instance()
-    for name, setting in PROVIDERS.items():
-        if not os.environ.get(setting):
-            print(f"note: {name} is not configured ({setting} unset); it is skipped")
-    print(
-        f"recon: loading {first} .. {last} into {data_dir() / 'work' / 'warehouse.duckdb'}, "
-        f"published to {data_dir() / 'warehouse.duckdb'} after the checks"
-    )
-    job = defs.resolve_job_def("recon")
-    result = job.execute_in_process(
-        instance=instance,
-        tags=range_tags(first, last),
-        raise_on_error=False,
-        # Progress and errors are printed by recon itself (below and via the `recon` logger);
-        # Dagster's console would repeat each failed blocking check as an ERROR trace.
-        run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
-    )
-    failed = False
-    for event in result.all_events:
-        if event.is_step_failure and event.step_failure_data is not None:
-            error = event.step_failure_data.error
-            if error is not None and error.cls_name == "DagsterAssetCheckFailedError":
-                continue  # blocking checks with open breaks: reported in the summary
-            # Dagster wraps the asset's exception; the innermost cause is what went wrong.
-            while error is not None and error.cause is not None:
-                error = error.cause
-            message = error.message.strip() if error else "unknown error"
-            print(f"recon: step {event.step_key} failed: {message}", file=sys.stderr)
-            failed = True
-    if failed:
-        return EXIT_FAILED
-    print_row_counts()
-    open_errors = print_break_summary()
-    if fail_on_breaks and open_errors:
-        print(f"recon: {open_errors} open error breaks (--fail-on-breaks)", file=sys.stderr)
-        return EXIT_OPEN_BREAKS
-    return 0
-
-
-def open_published() -> duckdb.DuckDBPyConnection:
-    import duckdb
-
-    path = data_dir() / "warehouse.duckdb"
-    if not path.exists():
-        raise ValueError(f"no warehouse at {path}: run `recon run` or `recon demo` first")
-    try:
-        return duckdb.connect(str(path), read_only=True)
-    except duckdb.IOException as exc:
-        raise ValueError(
-            f"cannot open {path}: another process opened it for writing (the pipeline never "
-            f"does; open it read-only, e.g. `duckdb -readonly`) ({str(exc).splitlines()[0]})"
-        ) from None
-
-
-def print_row_counts() -> None:
-    from outputs.tables import render
-    from store.duck import sql_text
-
-    with open_published() as con:
-        rows = con.execute(sql_text("warehouse_row_counts")).fetchall()
-    print(f"\nwarehouse {data_dir() / 'warehouse.duckdb'}")
-    print(
-        render(["provider", "entity", "rows", "quarantined"], rows, right=("rows", "quarantined"))
-    )
-
-
-def print_break_summary() -> int:
-    """The break summary per check and provider; returns the number of open error breaks."""
-    from outputs.tables import render
-    from store.breaks import open_error_breaks
-    from store.duck import sql_text
-
-    with open_published() as con:
-        rows = con.execute(sql_text("break_summary")).fetchall()
-        open_errors = open_error_breaks(con)
-    if not rows:
-        print("\nbreaks: none, every check passed")
-        return 0
-    headers = ["check", "provider", "severity", "open", "pending", "resolved", "open amounts"]
-    print("\nbreaks (recon breaks lists them; docs/checks.md explains each check)")
-    print(render(headers, rows, right=("open", "pending", "resolved")))
-    return open_errors
+from pipelines import exit_codes
 
 
 def _breaks(args: argparse.Namespace) -> int:
+    from assets.resources import WarehouseResource
     from outputs.tables import render
+    from pipelines.runs import open_published
     from store.breaks import CHECK_NAMES, list_breaks
 
     if args.check is not None and args.check not in CHECK_NAMES:
         raise ValueError(f"unknown check {args.check!r}; known: {', '.join(CHECK_NAMES)}")
     statuses = [args.status] if args.status else ["open", "pending"]
-    with open_published() as con:
+    with open_published(WarehouseResource()) as con:
         rows = list_breaks(con, statuses, args.check, args.provider)
     if not rows:
         print(f"no {' or '.join(statuses)} breaks")
@@ -175,16 +39,11 @@ def _breaks(args: argparse.Namespace) -> int:
     return 0
 
 
-def write_report(out: Path | None) -> Path:
-    """The HTML report of the published warehouse; by default under $RECON_DATA_DIR/reports/."""
-    from outputs.report import write_report as write
-
-    with open_published() as con:
-        return write(con, out or data_dir() / "reports" / "recon-report.html")
-
-
 def _report(args: argparse.Namespace) -> int:
-    print(write_report(args.out))
+    from assets.resources import WarehouseResource
+    from pipelines.runs import write_report
+
+    print(write_report(WarehouseResource(), args.out))
     return 0
 
 
@@ -192,8 +51,9 @@ def _alerts(args: argparse.Namespace) -> int:
     """Send what is pending now, e.g. after a receiver was down: the same rules as a run's."""
     from assets.resources import AlertResource, WarehouseResource
     from pipelines.alerts import send
+    from pipelines.runs import progress_to_terminal
 
-    _progress_to_terminal()
+    progress_to_terminal()
     warehouse = WarehouseResource()
     if not warehouse.published_path().exists():
         raise ValueError(f"no warehouse at {warehouse.published_path()}: run `recon run` first")
@@ -207,13 +67,15 @@ def _alerts(args: argparse.Namespace) -> int:
             if o.announced
             else f"{o.sink}: nothing new"
         )
-    return 0 if all(o.delivered for o in outcomes) and not problems else EXIT_FAILED
+    return 0 if all(o.delivered for o in outcomes) and not problems else exit_codes.FAILED
 
 
 def _run(args: argparse.Namespace) -> int:
     if args.end <= args.start:
         raise ValueError("--end must be after --start (end is exclusive)")
-    return run_days(args.start, args.end - timedelta(days=1), args.fail_on_breaks)
+    from pipelines.runs import run_days
+
+    return run_days(args.start, args.end - timedelta(days=1), fail_on_breaks=args.fail_on_breaks)
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -255,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--fail-on-breaks",
         action="store_true",
-        help=f"exit {EXIT_OPEN_BREAKS} when open error breaks exist (for cron)",
+        help=f"exit {exit_codes.OPEN_BREAKS} when open error breaks exist (for cron)",
     )
     run.set_defaults(func=_run)
 
@@ -304,10 +166,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except KeyboardInterrupt:
-        return 130
+        return exit_codes.INTERRUPTED
     except ValueError as exc:
         print(f"recon: error: {exc}", file=sys.stderr)
-        return 2
+        return exit_codes.USAGE
 
 
 if __name__ == "__main__":

@@ -2,71 +2,87 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import tempfile
 from datetime import timedelta
 from pathlib import Path
 
-from pipelines.cli import data_dir, open_published, run_days, write_report
+from assets.resources import WarehouseResource
+from pipelines import exit_codes
+from pipelines.resources import RunConfig
+from pipelines.runs import open_published, run_days, write_report
+from sandbox import World, build_world, default_config
+from sandbox.serve import ProviderServers, serving_all
 
 
 def run_demo(seed: int) -> int:
     """The pipeline on the embedded sandbox, then how its breaks compare with what was planted."""
-    from sandbox import build_world, default_config
-    from sandbox.serve import serving_all
-
     world = build_world(default_config(seed))
     # The demo keeps its own warehouse so sandbox rows never mix with a real provider's.
-    demo_dir = data_dir() / "demo"
-    for folder in ("lake", "work", "alerts"):
-        shutil.rmtree(demo_dir / folder, ignore_errors=True)
-    (demo_dir / "warehouse.duckdb").unlink(missing_ok=True)
-    # Sandbox breaks must never reach a real operations channel: the demo alerts to the log.
-    for name in [n for n in os.environ if n.startswith("RECON_ALERT_")]:
-        del os.environ[name]
-    # The JT merchant key is a secret: it lives outside the data directory, for this run only.
+    demo = WarehouseResource().demo()
+    demo.clear()
+    # The secrets live outside the data directory, for this run only; the run's config (which
+    # Dagster stores with the run) names their files, never holds them.
     with tempfile.TemporaryDirectory(prefix="recon-demo-") as secrets, serving_all(world) as s:
-        key_file = Path(secrets) / "jt_private_key.pem"
-        key_file.touch(mode=0o600)
-        key_file.write_bytes(s.jt_private_key_pem)
         print(f"sandbox (seed {seed}): OPEN-API at {s.openapi.base_url}")
         print(f"  JT wallet at {s.jt.base_url}, Whalet at {s.whalet.base_url}")
-        whalet = world.whalet.credentials()
-        os.environ.update(
-            {
-                "OPENAPI_BASE_URL": s.openapi.base_url,
-                "OPENAPI_CUSTOMERS": ",".join(
-                    f"{c['customer_id']}:{c['app_id']}:{c['key']}" for c in world.credentials()
-                ),
-                "OPENAPI_TIMEZONE": world.cfg.timezone,
-                "JT_BASE_URL": s.jt.base_url,
-                "JT_APP_ID": world.jt.app_id,
-                "JT_PRIVATE_KEY_FILE": str(key_file),
-                "JT_TIMEZONE": world.cfg.timezone,
-                "WHALET_BASE_URL": s.whalet.base_url,
-                "WHALET_PARTNER_ID": whalet["partner_id"],
-                "WHALET_CLIENT_ID": whalet["client_id"],
-                "WHALET_SECRET_KEY": whalet["secret_key"],
-                "WHALET_USER_IDS": ",".join(whalet["user_ids"]),
-                "RECON_DATA_DIR": str(demo_dir),
-            }
-        )
+        config = demo_config(world, s, demo, Path(secrets))
         first = world.cfg.start_date
-        code = run_days(first, first + timedelta(days=world.cfg.days - 1))
-    if code == 0:
-        print_planted_vs_found(world.manifest()["anomalies"])
-        print(f"\nreport: {write_report(None)}")
+        code = run_days(first, first + timedelta(days=world.cfg.days - 1), config)
+    if code == exit_codes.OK:
+        print_planted_vs_found(demo, world.manifest()["anomalies"])
+        print(f"\nreport: {write_report(demo)}")
         print(
-            f"\nlist them: RECON_DATA_DIR={demo_dir} recon breaks"
+            f"\nlist them: RECON_DATA_DIR={demo.root()} recon breaks"
             "\nor open the warehouse above with duckdb (read-only) to look around"
         )
     return code
 
 
-def print_planted_vs_found(planted: list[dict[str, object]]) -> None:
+def _secret(folder: Path, name: str, content: bytes) -> str:
+    path = folder / name
+    path.touch(mode=0o600)
+    path.write_bytes(content)
+    return str(path)
+
+
+def demo_config(
+    world: World, s: ProviderServers, demo: WarehouseResource, secrets: Path
+) -> RunConfig:
+    """The run's resource config: the sandbox's addresses and clock, the files holding its
+    credentials, the demo's warehouse, and alerts to the log only (sandbox breaks must never
+    reach a real operations channel)."""
+    customers = "\n".join(
+        f"{c['customer_id']}:{c['app_id']}:{c['key']}" for c in world.credentials()
+    )
+    whalet = world.whalet.credentials()
+    zone = world.cfg.timezone
+    return {
+        "warehouse": {"data_dir": str(demo.root())},
+        "openapi": {
+            "base_url": s.openapi.base_url,
+            "timezone": zone,
+            "customers_file": _secret(secrets, "openapi_customers", customers.encode()),
+        },
+        "jt": {
+            "base_url": s.jt.base_url,
+            "timezone": zone,
+            "app_id": world.jt.app_id,
+            "private_key_file": _secret(secrets, "jt_private_key.pem", s.jt_private_key_pem),
+        },
+        "whalet": {
+            "base_url": s.whalet.base_url,
+            "partner_id": whalet["partner_id"],
+            "client_id": whalet["client_id"],
+            "secret_key_file": _secret(secrets, "whalet_secret", whalet["secret_key"].encode()),
+            "user_ids": ",".join(whalet["user_ids"]),
+        },
+        "alerts": {"log_only": True, "min_severity_level": "warn"},
+    }
+
+
+def print_planted_vs_found(demo: WarehouseResource, planted: list[dict[str, object]]) -> None:
     """How the checks did against the sandbox's ground truth (its anomaly manifest)."""
-    with open_published() as con:
+    with open_published(demo) as con:
         rows = con.execute(
             "select provider, check_name, account_id, entity_id from fct_breaks "
             "where status <> 'resolved'"

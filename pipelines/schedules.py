@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import dagster as dg
 
+from assets.resources import JtResource, OpenApiResource, ReconResource
+
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
-DEFAULT_LOOKBACK_DAYS = 3
 
 
 def nightly_days(now: datetime, timezone: str, lookback_days: int) -> tuple[date, date]:
@@ -34,11 +34,17 @@ def build_nightly_schedule(job: dg.UnresolvedAssetJobDefinition) -> dg.ScheduleD
         execution_timezone="UTC",
         description="Loads yesterday and re-loads RECON_LOOKBACK_DAYS (default 3) days before it.",
     )
-    def nightly(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-        lookback = int(os.environ.get("RECON_LOOKBACK_DAYS") or DEFAULT_LOOKBACK_DAYS)
+    def nightly(
+        context: dg.ScheduleEvaluationContext,
+        openapi: OpenApiResource,
+        jt: JtResource,
+        recon: ReconResource,
+    ) -> dg.RunRequest:
         # One range for every provider: up to the last day that has ended on every
         # provider's clock, so no provider's still-open day is landed as if complete.
-        zones = {os.environ.get(f"{p}_TIMEZONE") or "UTC" for p in ("OPENAPI", "JT")}
+        # Whalet's balances carry no times: its readings are stamped in UTC.
+        zones = {openapi.zone().key, jt.zone().key}
+        lookback = recon.lookback()
         ranges = [nightly_days(context.scheduled_execution_time, z, lookback) for z in zones]
         first, last = min(r[0] for r in ranges), min(r[1] for r in ranges)
         return dg.RunRequest(tags=range_tags(first, last))

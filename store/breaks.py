@@ -125,6 +125,10 @@ BREAK_COUNTS = "fct_break_counts"
 # Marts built from the same staged data after the breaks, for analysts.
 MARTS: tuple[str, ...] = ("fct_card_activity",)
 STATUSES = ("open", "pending", "resolved")
+# Written by `reconcile` itself before the models, for them to read (and analysts to see).
+CHECKS_TABLE = "recon_checks"
+SETTINGS_TABLE = "recon_settings"
+CATALOGUE = (CHECKS_TABLE, SETTINGS_TABLE)
 
 
 @dataclass(frozen=True)
@@ -172,19 +176,19 @@ def parse_tolerance(text: str, name: str) -> tuple[Decimal, tuple[tuple[str, Dec
 def write_catalogue(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     """The check catalogue and the settings, as tables the models read (and analysts see)."""
     con.execute(
-        "create or replace table recon_checks "
+        f"create or replace table {CHECKS_TABLE} "
         "(check_name varchar primary key, severity varchar, entity_type varchar, rule varchar, "
         "difference_unit varchar)"
     )
     con.executemany(
-        "insert into recon_checks values (?, ?, ?, ?, ?)",
+        f"insert into {CHECKS_TABLE} values (?, ?, ?, ?, ?)",
         [(c.name, c.severity, c.entity_type, c.rule, c.difference_unit) for c in CHECKS],
     )
     con.execute(
-        "create or replace table recon_settings "
+        f"create or replace table {SETTINGS_TABLE} "
         "(setting varchar, currency varchar, value decimal(38, 8))"
     )
-    con.executemany("insert into recon_settings values (?, ?, ?)", settings.rows())
+    con.executemany(f"insert into {SETTINGS_TABLE} values (?, ?, ?)", settings.rows())
 
 
 def _ensure_breaks(con: duckdb.DuckDBPyConnection) -> None:

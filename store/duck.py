@@ -8,6 +8,7 @@ from provider data.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -154,3 +155,31 @@ def same_as_latest_snapshot(con: duckdb.DuckDBPyConnection, table: str, path: Pa
     ).fetchone()
     has_rows = con.execute(f"select count(*) > 0 from {table}").fetchone()
     return bool(row and row[0] and has_rows and has_rows[0])
+
+
+def tables_read(model: str) -> set[str]:
+    """The tables a model's SQL reads, as DuckDB's own parser sees the statement (names of
+    its CTEs are not tables). Parsing binds nothing, so no table has to exist."""
+    with duckdb.connect() as con:
+        row = con.execute("select json_serialize_sql(?)", [sql_text(model)]).fetchone()
+    tree = json.loads(row[0]) if row else {}
+    if tree.get("error"):
+        raise ValueError(f"sql for {model} does not parse: {tree.get('error_message')}")
+    tables: set[str] = set()
+    ctes: set[str] = set()
+    _walk(tree, tables, ctes)
+    return tables - ctes
+
+
+def _walk(node: object, tables: set[str], ctes: set[str]) -> None:
+    if isinstance(node, dict):
+        if node.get("type") == "BASE_TABLE" and "table_name" in node:
+            tables.add(str(node["table_name"]))
+        cte_map = node.get("cte_map")
+        if isinstance(cte_map, dict):
+            ctes.update(str(entry["key"]) for entry in cte_map.get("map", []))
+        for value in node.values():
+            _walk(value, tables, ctes)
+    elif isinstance(node, list):
+        for value in node:
+            _walk(value, tables, ctes)

@@ -17,8 +17,12 @@ import pyarrow.parquet as pq
 from store.files import write_atomically
 
 
+def lake_root(data_dir: Path) -> Path:
+    return data_dir / "lake"
+
+
 def entity_dir(data_dir: Path, provider: str, entity: str) -> Path:
-    return data_dir / "lake" / f"provider={provider}" / f"entity={entity}"
+    return lake_root(data_dir) / f"provider={provider}" / f"entity={entity}"
 
 
 def window_dir(data_dir: Path, provider: str, entity: str, day: date) -> Path:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
-from sandbox import SandboxApp, WorldConfig, build_world
+import dagster as dg
+
+from sandbox import SandboxApp, WorldConfig, build_world, default_config
 from sandbox.serve import serving
 
 
@@ -42,6 +45,24 @@ def test_recon_demo_prints_row_counts(tmp_path: Path) -> None:
         "21 anomalies (jt 5, openapi 14, whalet 2; docs/sandbox.md): "
         "21 found as breaks, 0 breaks it did not plant"
     ) in done.stdout
+    _the_demo_run_carries_its_settings_as_config_and_no_secret(tmp_path / "demo")
+
+
+def _the_demo_run_carries_its_settings_as_config_and_no_secret(demo: Path) -> None:
+    """The demo configures its run through resource config (stored with the run), not by
+    editing the environment; secrets stay in files the config names."""
+    with dg.DagsterInstance.from_config(str(demo / "dagster")) as instance:
+        (run,) = instance.get_runs()
+    resources = run.run_config["resources"]
+    assert resources["warehouse"]["config"]["data_dir"] == str(demo)
+    assert resources["alerts"]["config"]["log_only"] is True
+    assert resources["openapi"]["config"]["base_url"].startswith("http://127.0.0.1:")
+    assert set(resources) == {"warehouse", "openapi", "jt", "whalet", "alerts"}
+    world = build_world(default_config())
+    secrets = [c["key"] for c in world.credentials()] + [world.whalet.credentials()["secret_key"]]
+    stored = json.dumps(run.run_config)
+    assert all(len(secret) >= 16 and secret not in stored for secret in secrets)
+    assert "PRIVATE KEY" not in stored
 
 
 def test_recon_run_rejects_an_empty_range() -> None:

@@ -425,10 +425,13 @@ def test_nightly_range_ends_at_the_last_day_every_provider_has_closed(
     monkeypatch.setenv("JT_TIMEZONE", "America/Los_Angeles")
     monkeypatch.setenv("RECON_LOOKBACK_DAYS", "1")
     from pipelines.definitions import defs
+    from pipelines.resources import default_resources
 
     schedule = defs.resolve_schedule_def("nightly")
     now = datetime(2026, 11, 21, 2, 30, tzinfo=UTC)
-    with dg.build_schedule_context(scheduled_execution_time=now) as context:
+    # The zones and the lookback come from the resources the daemon gives the schedule.
+    resources = default_resources()
+    with dg.build_schedule_context(scheduled_execution_time=now, resources=resources) as context:
         result = schedule.evaluate_tick(context)
     (request,) = result.run_requests or []
     # Shanghai has closed the 20th, Los Angeles only the 19th: the run stops at the 19th.

@@ -1,0 +1,157 @@
+"""Running the `recon` job in this process, and reading what it published: what `recon` and
+`recon demo` share.
+
+A run's settings come from its resources, as for a scheduled run: by default each resource
+reads the environment when the run builds it. `config` (resource key -> fields) sets fields
+for one run instead; it is stored with the run in the Dagster instance, so it never holds a
+secret, only the names of files that do.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import sys
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from assets.resources import WarehouseResource
+from outputs.report import write_report as render_report
+from outputs.tables import render
+from pipelines import exit_codes
+from pipelines.definitions import defs
+from pipelines.resources import Resources, RunConfig
+from pipelines.schedules import range_tags
+from store import duck
+from store.breaks import open_error_breaks
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def dagster_instance(warehouse: WarehouseResource) -> dg.DagsterInstance:
+    """The configured Dagster instance: $DAGSTER_HOME, else the warehouse's own folder."""
+    if os.environ.get("DAGSTER_HOME"):
+        return dg.DagsterInstance.get()
+    folder = warehouse.dagster_home()
+    folder.mkdir(parents=True, exist_ok=True)
+    config = PROJECT_ROOT / "dagster.yaml"
+    if config.exists() and not (folder / "dagster.yaml").exists():
+        shutil.copy(config, folder / "dagster.yaml")
+    return dg.DagsterInstance.from_config(str(folder))
+
+
+def progress_to_terminal() -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("  %(message)s"))
+    progress = logging.getLogger("recon")
+    progress.setLevel(logging.INFO)
+    if not progress.handlers:
+        progress.addHandler(handler)
+    # httpx logs every request at INFO; retries are reported by recon.http already.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def run_days(
+    first: date, last: date, config: RunConfig | None = None, fail_on_breaks: bool = False
+) -> int:
+    """Materialise the pipeline for first..last (inclusive) as one Dagster run.
+
+    Failed blocking asset checks (open breaks) are findings, not a failed run: the summary
+    shows them, and only `fail_on_breaks` turns open error breaks into a non-zero exit.
+    """
+    config = config or {}
+    resources = Resources.build(config)
+    warehouse = resources.warehouse
+    progress_to_terminal()
+    instance = dagster_instance(warehouse)
+    for provider in resources.providers():
+        if not provider.is_configured():
+            setting = provider.setting("BASE_URL")
+            print(f"note: {provider.label} is not configured ({setting} unset); it is skipped")
+    print(
+        f"recon: loading {first} .. {last} into {warehouse.warehouse_path()}, "
+        f"published to {warehouse.published_path()} after the checks"
+    )
+    result = defs.resolve_job_def("recon").execute_in_process(
+        instance=instance,
+        tags=range_tags(first, last),
+        raise_on_error=False,
+        run_config={
+            "resources": {key: {"config": dict(fields)} for key, fields in config.items()},
+            # Progress and errors are printed by recon itself (below and via the `recon`
+            # logger); Dagster's console would repeat each failed blocking check as an ERROR.
+            "loggers": {"console": {"config": {"log_level": "CRITICAL"}}},
+        },
+    )
+    if _print_failures(result):
+        return exit_codes.FAILED
+    print_row_counts(warehouse)
+    open_errors = print_break_summary(warehouse)
+    if fail_on_breaks and open_errors:
+        print(f"recon: {open_errors} open error breaks (--fail-on-breaks)", file=sys.stderr)
+        return exit_codes.OPEN_BREAKS
+    return exit_codes.OK
+
+
+def _print_failures(result: dg.ExecuteInProcessResult) -> bool:
+    """Print each failed step's innermost error; True if any step failed for a reason other
+    than a blocking check with open breaks (reported in the summary)."""
+    failed = False
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data is not None:
+            error = event.step_failure_data.error
+            if error is not None and error.cls_name == "DagsterAssetCheckFailedError":
+                continue
+            # Dagster wraps the asset's exception; the innermost cause is what went wrong.
+            while error is not None and error.cause is not None:
+                error = error.cause
+            message = error.message.strip() if error else "unknown error"
+            print(f"recon: step {event.step_key} failed: {message}", file=sys.stderr)
+            failed = True
+    return failed
+
+
+def open_published(warehouse: WarehouseResource) -> duckdb.DuckDBPyConnection:
+    path = warehouse.published_path()
+    if not path.exists():
+        raise ValueError(f"no warehouse at {path}: run `recon run` or `recon demo` first")
+    try:
+        return duckdb.connect(str(path), read_only=True)
+    except duckdb.IOException as exc:
+        raise ValueError(
+            f"cannot open {path}: another process opened it for writing (the pipeline never "
+            f"does; open it read-only, e.g. `duckdb -readonly`) ({str(exc).splitlines()[0]})"
+        ) from None
+
+
+def print_row_counts(warehouse: WarehouseResource) -> None:
+    with open_published(warehouse) as con:
+        rows = con.execute(duck.sql_text("warehouse_row_counts")).fetchall()
+    print(f"\nwarehouse {warehouse.published_path()}")
+    print(
+        render(["provider", "entity", "rows", "quarantined"], rows, right=("rows", "quarantined"))
+    )
+
+
+def print_break_summary(warehouse: WarehouseResource) -> int:
+    """The break summary per check and provider; returns the number of open error breaks."""
+    with open_published(warehouse) as con:
+        rows = con.execute(duck.sql_text("break_summary")).fetchall()
+        open_errors = open_error_breaks(con)
+    if not rows:
+        print("\nbreaks: none, every check passed")
+        return 0
+    headers = ["check", "provider", "severity", "open", "pending", "resolved", "open amounts"]
+    print("\nbreaks (recon breaks lists them; docs/checks.md explains each check)")
+    print(render(headers, rows, right=("open", "pending", "resolved")))
+    return open_errors
+
+
+def write_report(warehouse: WarehouseResource, out: Path | None = None) -> Path:
+    """The HTML report of the published warehouse; by default in the warehouse's reports/."""
+    with open_published(warehouse) as con:
+        return render_report(con, out or warehouse.reports_dir() / "recon-report.html")
