@@ -17,10 +17,10 @@ from typing import Any
 import duckdb
 import pytest
 
+from outputs.amounts import money
 from outputs.report import write_report
-from outputs.report_data import RunPoint
+from outputs.report_data import MAX_POINTS, MAX_WALLETS, RunPoint
 from outputs.report_svg import nice_ticks, runs_svg, time_ticks
-from outputs.report_tables import money
 from pipelines.cli import main
 from sandbox import JtConfig, WhaletConfig, WorldConfig, build_world
 from tests.support.harness import completed, harness
@@ -132,9 +132,11 @@ class Built:
         with duckdb.connect(str(self.data_dir / "warehouse.duckdb"), read_only=True) as con:
             return con.execute(sql, params or []).fetchall()
 
-    def report(self, out: Path, **limits: int) -> Tree:
+    def report(
+        self, out: Path, max_wallets: int = MAX_WALLETS, max_points: int = MAX_POINTS
+    ) -> Tree:
         with duckdb.connect(str(self.data_dir / "warehouse.duckdb"), read_only=True) as con:
-            write_report(con, out, **limits)
+            write_report(con, out, max_wallets=max_wallets, max_points=max_points)
         return parse(out.read_text())
 
 

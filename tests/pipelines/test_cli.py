@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 
@@ -53,7 +54,7 @@ def _the_demo_run_carries_its_settings_as_config_and_no_secret(demo: Path) -> No
     editing the environment; secrets stay in files the config names."""
     with dg.DagsterInstance.from_config(str(demo / "dagster")) as instance:
         (run,) = instance.get_runs()
-    resources = run.run_config["resources"]
+    resources: Any = run.run_config["resources"]
     assert resources["warehouse"]["config"]["data_dir"] == str(demo)
     assert resources["alerts"]["config"]["log_only"] is True
     assert resources["openapi"]["config"]["base_url"].startswith("http://127.0.0.1:")

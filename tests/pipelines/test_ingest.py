@@ -362,11 +362,9 @@ def test_bad_credentials_fail_fast_naming_the_customer_not_the_key(
         result = h.run(FIRST, FIRST)
         assert not result.success
         text = "\n".join(e.message or "" for e in h.instance.all_logs(result.run_id))
-        errors = "\n".join(
-            str(e.step_failure_data.error.to_string())
-            for e in result.all_events
-            if e.is_step_failure
-        )
+        failures = [e.step_failure_data for e in result.all_events if e.is_step_failure]
+        assert failures and all(f is not None and f.error is not None for f in failures)
+        errors = "\n".join(f.error.to_string() for f in failures if f and f.error)
     assert f"customer {cred['customer_id']}" in errors and "bad credentials" in errors
     assert "f" * 32 not in errors + text
 

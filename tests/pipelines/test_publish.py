@@ -9,6 +9,7 @@ import sys
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -29,7 +30,7 @@ def recon_run(first_day: int, last_day: int) -> None:
     assert cli.main(["run", "--start", str(start), "--end", str(end)]) == 0
 
 
-def published_signature(path: Path) -> dict[str, object]:
+def published_signature(path: Path) -> dict[str, Any]:
     with duckdb.connect(str(path), read_only=True) as con:
         return signature(con)
 

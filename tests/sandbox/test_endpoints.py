@@ -166,7 +166,10 @@ def test_pages_past_the_end_are_empty(client: SandboxClient, cred: dict[str, Any
 
 def test_filters_and_time_windows(client: SandboxClient, cred: dict[str, Any]) -> None:
     everything = client.list_all(TX, "transaction_list", cred)
-    window = {"start_time": "2026-11-10 00:00:00", "end_time": "2026-11-11 00:00:00"}
+    window: dict[str, Any] = {
+        "start_time": "2026-11-10 00:00:00",
+        "end_time": "2026-11-11 00:00:00",
+    }
     day = client.list_all(TX, "transaction_list", cred, **window)
     assert day == [
         e for e in everything if window["start_time"] <= e["transaction_time"] < window["end_time"]
@@ -232,7 +235,10 @@ def test_clock_reveals_new_days_and_late_rows() -> None:
     assert all(e["create_at"] <= "2026-11-11 00:00:00" for e in early)
     world.advance(86_400)
     later = client.list_all(TX, "transaction_list", cred)
-    closed_day = {"start_time": "2026-11-09 00:00:00", "end_time": "2026-11-11 00:00:00"}
+    closed_day: dict[str, Any] = {
+        "start_time": "2026-11-09 00:00:00",
+        "end_time": "2026-11-11 00:00:00",
+    }
     before = [e for e in early if e["transaction_time"] < closed_day["end_time"]]
     after = client.list_all(TX, "transaction_list", cred, **closed_day)
     assert max(e["transaction_time"] for e in later) >= "2026-11-11 00:00:00"

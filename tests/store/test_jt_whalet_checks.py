@@ -53,10 +53,10 @@ class Warehouse:
         """One run: the readings given land and load; then every model and fct_breaks."""
         taken_at = FIRST + timedelta(days=self.runs)
         self.runs += 1
-        snapshot = {"_snapshot_at": taken_at, "_fetched_at": taken_at}
+        snapshot: dict[str, datetime | None] = {"_snapshot_at": taken_at, "_fetched_at": taken_at}
         readings: list[tuple[str, str, list[dict[str, Any]]]] = []
         if users is not None:
-            chain = {"_tail_from": None, "_chain_through": None}
+            chain: dict[str, datetime | None] = {"_tail_from": None, "_chain_through": None}
             readings.append(("jt", "users", jt_rows("users", APP, users, snapshot | chain).rows))
         if user_totals is not None:
             rows = jt_rows("user_totals", APP, [user_totals], snapshot).rows

@@ -18,12 +18,15 @@ CENT = Decimal("0.01")
 
 
 def _signed(e: dict[str, Any]) -> Decimal:
-    return e["amount"] if e["in_out_type"] == 1 else -e["amount"]
+    amount: Decimal = e["amount"]
+    return amount if e["in_out_type"] == 1 else -amount
 
 
 def _true_signed(e: dict[str, Any]) -> Decimal:
     """The movement the balances show (which is what links the chain)."""
-    return e["after_balance"] - e["before_balance"]
+    after: Decimal = e["after_balance"]
+    before: Decimal = e["before_balance"]
+    return after - before
 
 
 def order_group(current: Decimal | None, group: list[dict[str, Any]]) -> tuple[list[Any], int]:

@@ -35,7 +35,8 @@ class SandboxClient:
         """POST and return the parsed envelope; numbers parse to Decimal from the text."""
         response = self.raw(path, {**cred, **params})
         assert response.status_code == 200, response.text
-        return json.loads(response.text, parse_float=Decimal, parse_int=Decimal)
+        envelope: dict[str, Any] = json.loads(response.text, parse_float=Decimal, parse_int=Decimal)
+        return envelope
 
     def data(self, path: str, cred: dict[str, Any], **params: Any) -> Any:
         envelope = self.call(path, cred, **params)
@@ -43,7 +44,7 @@ class SandboxClient:
         return envelope["data"]
 
     def list_all(
-        self, path: str, key: str, cred: dict[str, Any], page_size: int = 500, **params: Any
+        self, path: str, key: str, cred: dict[str, Any], *, page_size: int = 500, **params: Any
     ) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
         page = 1
