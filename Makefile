@@ -5,23 +5,40 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: help setup demo test check lint format typecheck bench soak dev sandbox clean
+.PHONY: help setup lock demo test check lint format typecheck bench soak dev sandbox clean
 
 help:
 	@echo "make demo    run the pipeline on the embedded sandbox and print what it found"
 	@echo "make test    run the test suite"
 	@echo "make check   ruff, ruff format --check, mypy, tests (the gate before every commit)"
+	@echo "make lock    regenerate requirements.lock with uv (LOCK_ARGS=--upgrade for newest versions)"
 	@echo "make bench   benchmarks (slow; ratios against a baseline, see docs/benchmarks.md)"
 	@echo "make soak    slow tests kept out of the default suite"
 	@echo "make sandbox serve the sandbox on loopback (prints base URL and credentials)"
 	@echo "make dev     the Dagster UI on this project"
 	@echo "make report-screenshot  the demo's HTML report and a PNG of it (data/reports/; installs chromium)"
 
-$(STAMP): pyproject.toml
+# Installs come from requirements.lock (exact versions with hashes; `make lock` writes it), then
+# the project itself without dependencies, so every install gets the same packages.
+$(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+# uv resolves pyproject.toml (with the dev extra) for every platform on Python 3.11+; it lives in a
+# tool venv of its own, not in the lock. Pins already in the lock are kept while pyproject.toml
+# allows them: `make lock LOCK_ARGS=--upgrade` moves everything to the newest allowed versions.
+UV_VERSION ?= 0.13.9
+UV_VENV := $(VENV)/uv-tool
+LOCK_ARGS ?=
+
+lock:
+	test -x $(UV_VENV)/bin/uv || ($(PYTHON) -m venv $(UV_VENV) && \
+		$(UV_VENV)/bin/python -m pip install --quiet uv==$(UV_VERSION))
+	$(UV_VENV)/bin/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 \
+		--generate-hashes --quiet $(LOCK_ARGS) -o requirements.lock
 
 setup: $(STAMP)
 
