@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -116,9 +116,11 @@ class _ProviderResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     backoff_base_seconds: float = _HTTP_DEFAULTS.backoff_base_seconds
     requests_per_second: float = _HTTP_DEFAULTS.requests_per_second
 
-    # The environment prefix of this provider's settings, e.g. "OPENAPI", and its name.
+    # The environment prefix of this provider's settings, e.g. "OPENAPI", its name, and
+    # the settings it needs besides its base URL (for the message when none is configured).
     _prefix: ClassVar[str] = ""
     label: ClassVar[str] = ""
+    needs: ClassVar[str] = ""
 
     def env(self, name: str) -> str:
         return os.environ.get(f"{self._prefix}_{name}", "").strip()
@@ -163,6 +165,18 @@ class _ProviderResource(dg.ConfigurableResource):  # type: ignore[type-arg]
         return JsonHttpClient(base_url, settings, codes)
 
 
+def no_provider_configured(providers: Sequence[_ProviderResource]) -> str | None:
+    """Why a run would check nothing, or None when some provider is configured. A run that
+    loads nothing must not pass for a clean night."""
+    if any(p.is_configured() for p in providers):
+        return None
+    each = "; ".join(f"{p.setting('BASE_URL')} with {p.needs}" for p in providers)
+    return (
+        f"no provider is configured, so there is nothing to reconcile: set {each} "
+        "(see .env.example; `recon` reads ./.env). `recon demo` runs on the embedded sandbox."
+    )
+
+
 class OpenApiResource(_ProviderResource):
     """The OPEN-API provider: `OPENAPI_*` settings, see .env.example. Customers come from
     `customers_file` (`OPENAPI_CUSTOMERS_FILE`, one `customer_id:app_id:key` per line or
@@ -172,6 +186,7 @@ class OpenApiResource(_ProviderResource):
     customers_file: str | None = None
     _prefix: ClassVar[str] = "OPENAPI"
     label: ClassVar[str] = "OPEN-API"
+    needs: ClassVar[str] = "OPENAPI_CUSTOMERS (or OPENAPI_CUSTOMERS_FILE)"
 
     def credentials(self) -> list[Credentials]:
         path = self.field_or_env(self.customers_file, "CUSTOMERS_FILE")
@@ -210,6 +225,7 @@ class JtResource(_ProviderResource):
     private_key_file: str | None = None
     _prefix: ClassVar[str] = "JT"
     label: ClassVar[str] = "JT"
+    needs: ClassVar[str] = "JT_APP_ID and JT_PRIVATE_KEY_FILE"
 
     @contextmanager
     def client(self) -> Iterator[JtClient]:
@@ -235,6 +251,7 @@ class WhaletResource(_ProviderResource):
     user_ids: str | None = None
     _prefix: ClassVar[str] = "WHALET"
     label: ClassVar[str] = "Whalet"
+    needs: ClassVar[str] = "WHALET_PARTNER_ID, WHALET_CLIENT_ID and WHALET_SECRET_KEY"
 
     def credentials(self) -> WhaletCredentials:
         """The partner's credentials; `WHALET_USER_IDS` may be empty (platform balances only)."""

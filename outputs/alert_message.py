@@ -13,7 +13,7 @@ from typing import Any
 
 from connectors.money import currency_exponent
 from connectors.notify import Alert
-from outputs.alert_rules import AlertBreak
+from outputs.alert_rules import AlertBreak, RunFailure
 from outputs.amounts import money
 from store.publish import Publication
 
@@ -187,3 +187,44 @@ def compose(
         payload=payload(news, publication, warehouse, where),
         slack=slack(news, publication, where),
     )
+
+
+def compose_failure(failure: RunFailure, where: str) -> Alert:
+    """A failed run in every shape: it says the ledger was not checked, not that it broke."""
+    title = f"wallet-recon: run failed in step {failure.step}"
+    when = f"{failure.failed_at:%Y-%m-%d %H:%M:%S} UTC"
+    text = "\n".join(
+        [
+            title,
+            f"run {failure.run_id} of job {failure.job}, failed at {when}",
+            f"error: {failure.error}",
+            "",
+            "Nothing new was published: the last snapshot and its breaks still stand.",
+            f"where to look: {where}" if where else "where to look: the run in the Dagster UI",
+        ]
+    )
+    payload = {
+        "source": "wallet-recon",
+        "event": "run_failed",
+        "summary": title,
+        "run_id": failure.run_id,
+        "job": failure.job,
+        "step": failure.step,
+        "error": failure.error,
+        "failed_at": _utc(failure.failed_at),
+        "where_to_look": where,
+    }
+    slack = {
+        "text": title,
+        "blocks": [
+            {"type": "header", "text": {"type": "plain_text", "text": title[:150]}},
+            {
+                "type": "section",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": _slack_escape(f"run {failure.run_id} · {when}\nerror: {failure.error}"),
+                },
+            },
+        ],
+    }
+    return Alert(subject=title, text=text, payload=payload, slack=slack)

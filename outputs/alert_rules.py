@@ -46,10 +46,17 @@ class AlertBreak:
 
 @dataclass
 class SinkState:
-    """What one sink was told: since when it is alerted, and the last status per break."""
+    """What one sink was told: since when it is alerted, the last status per break, and the
+    failed runs it was told of (newest last, the last FAILED_RUNS_KEPT)."""
 
     since: datetime
     announced: dict[str, str] = field(default_factory=dict)
+    failed_runs: list[str] = field(default_factory=list)
+
+
+# A failed run is told once; a run fails one way, so the last few hundred are plenty to
+# recognise a second report of the same run (a step hook and the run-failure sensor).
+FAILED_RUNS_KEPT = 200
 
 
 def read_published(path: Path) -> tuple[Publication, list[AlertBreak]]:
@@ -89,3 +96,15 @@ def _is_news(b: AlertBreak, told: str | None, state: SinkState, wanted: Sequence
         return True
     # Never told: news only if it opened (and resolved) while the sink could not be told.
     return b.severity in wanted and b.opened_at is not None and b.opened_at >= state.since
+
+
+@dataclass(frozen=True)
+class RunFailure:
+    """A run that failed: which, where, and the error as one line (no secrets: the
+    connectors' messages name customers and endpoints, never keys)."""
+
+    run_id: str
+    job: str
+    step: str
+    error: str
+    failed_at: datetime

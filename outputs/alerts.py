@@ -20,8 +20,16 @@ from datetime import datetime
 from pathlib import Path
 
 from connectors.notify import DeliveryError, Sink
-from outputs.alert_message import compose
-from outputs.alert_rules import AlertBreak, SinkState, check_severity, due, read_published
+from outputs.alert_message import compose, compose_failure
+from outputs.alert_rules import (
+    FAILED_RUNS_KEPT,
+    AlertBreak,
+    RunFailure,
+    SinkState,
+    check_severity,
+    due,
+    read_published,
+)
 from store.files import write_atomically
 from store.publish import Publication
 
@@ -52,7 +60,11 @@ class AlertState:
         try:
             data = json.loads(self.path.read_text())
             return {
-                name: SinkState(datetime.fromisoformat(s["since"]), dict(s["announced"]))
+                name: SinkState(
+                    datetime.fromisoformat(s["since"]),
+                    dict(s["announced"]),
+                    [str(r) for r in s.get("failed_runs", [])],
+                )
                 for name, s in data.get("sinks", {}).items()
             }
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -65,7 +77,11 @@ class AlertState:
         data = {
             "version": 1,
             "sinks": {
-                name: {"since": s.since.isoformat(), "announced": s.announced}
+                name: {
+                    "since": s.since.isoformat(),
+                    "announced": s.announced,
+                    "failed_runs": s.failed_runs[-FAILED_RUNS_KEPT:],
+                }
                 for name, s in sorted(sinks.items())
             },
         }
@@ -132,3 +148,33 @@ def _deliver(
         return Outcome(sink.name, len(news), True)
     log.error(f"alert not delivered, it stays pending for the next run: {error}")
     return Outcome(sink.name, len(news), False, error)
+
+
+def send_failure(
+    state_dir: Path, sinks: Sequence[Sink], failure: RunFailure, where: str = ""
+) -> list[Outcome]:
+    """Tell every sink that a run failed, once per run and sink: a step's failure hook and
+    the run-failure sensor may both report the same run."""
+    store = AlertState(state_dir)
+    outcomes: list[Outcome] = []
+    alert = compose_failure(failure, where)
+    with store.locked() as states:
+        for sink in sinks:
+            state = states.setdefault(sink.name, SinkState(since=failure.failed_at))
+            if failure.run_id in state.failed_runs:
+                outcomes.append(Outcome(sink.name, 0, True))
+                continue
+            try:
+                sink.deliver(alert)
+            except DeliveryError as exc:
+                error = str(exc)
+            except Exception as exc:
+                error = f"{sink.name}: {type(exc).__name__}"  # only the type, as for breaks
+            else:
+                state.failed_runs.append(failure.run_id)
+                store.save(states)
+                outcomes.append(Outcome(sink.name, 1, True))
+                continue
+            log.error(f"failure alert for run {failure.run_id} not delivered: {error}")
+            outcomes.append(Outcome(sink.name, 1, False, error))
+    return outcomes

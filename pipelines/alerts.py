@@ -1,17 +1,20 @@
-"""Break alerts wired into the `recon` job: a hook on the reconcile step, for every run.
-
-The hook fires whether the step succeeded or failed. A blocking check with open breaks
-fails the step after the snapshot is published, and those are the runs alerts are for; a
-step that failed for another reason published nothing new, so only alerts still pending
-from earlier runs (a receiver that was down) go out.
+"""Alerts wired into the `recon` job: break alerts after the reconcile step, and a failure
+alert for any step that fails, for every run however it was started (`recon run`, the
+schedule, the UI). The run-failure sensor also covers a run that failed outside any step
+(its process died) when the daemon is running; each failed run is told once per destination.
 """
+
+import logging
+from datetime import UTC, datetime
 
 import dagster as dg
 
 from assets.resources import AlertResource, WarehouseResource
-from outputs.alerts import Outcome, send_alerts
+from outputs.alert_rules import RunFailure
+from outputs.alerts import Outcome, send_alerts, send_failure
 
 RECON_STEP = "reconcile"
+JOB = "recon"
 
 
 def where_to_look(warehouse: WarehouseResource) -> str:
@@ -36,9 +39,37 @@ def send(warehouse: WarehouseResource, alerts: AlertResource) -> tuple[list[Outc
     return outcomes, problems
 
 
+def tell_failure(
+    warehouse: WarehouseResource,
+    alerts: AlertResource,
+    failure: RunFailure,
+    log: logging.Logger | dg.DagsterLogManager,
+) -> None:
+    sinks, problems = alerts.sinks()
+    for problem in problems:
+        log.error(f"failure alert not sent to one destination: {problem}")
+    where = f"the run {failure.run_id} in the Dagster UI; `recon run` prints the same error"
+    for o in send_failure(warehouse.alerts_dir(), sinks, failure, where):
+        if o.announced:
+            state = "delivered" if o.delivered else f"NOT delivered ({o.error})"
+            log.info(f"failure alert to {o.sink}: {state}")
+
+
+def one_line(error: BaseException | None) -> str:
+    """The innermost cause's first line: Dagster wraps what went wrong."""
+    while error is not None and error.__cause__ is not None:
+        error = error.__cause__
+    if error is None:
+        return "unknown error"
+    text = str(error).strip().splitlines()
+    return (text[0] if text else type(error).__name__)[:500]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+
+
 def send_after_reconcile(context: dg.HookContext) -> None:
-    if context.op.name != RECON_STEP:
-        return
     try:
         outcomes, problems = send(context.resources.warehouse, context.resources.alerts)
     except ValueError as exc:  # a setting is wrong: say which, the run itself stands
@@ -54,12 +85,27 @@ def send_after_reconcile(context: dg.HookContext) -> None:
 
 @dg.success_hook(required_resource_keys={"alerts", "warehouse"})
 def alert_on_success(context: dg.HookContext) -> None:
-    send_after_reconcile(context)
+    if context.op.name == RECON_STEP:
+        send_after_reconcile(context)
 
 
 @dg.failure_hook(required_resource_keys={"alerts", "warehouse"})
 def alert_on_failure(context: dg.HookContext) -> None:
-    send_after_reconcile(context)
+    failure = RunFailure(
+        run_id=context.run_id,
+        job=context.job_name,
+        step=context.step_key,
+        error=one_line(context.op_exception),
+        failed_at=_now(),
+    )
+    try:
+        tell_failure(context.resources.warehouse, context.resources.alerts, failure, context.log)
+    except ValueError as exc:
+        context.log.error(f"failure alert not sent: {exc}")
+    if context.op.name == RECON_STEP:
+        # Nothing new was published; alerts still pending from earlier runs (a receiver
+        # that was down) go out all the same.
+        send_after_reconcile(context)
 
 
 ALERT_HOOKS = {alert_on_success, alert_on_failure}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from datetime import date, timedelta
@@ -16,9 +17,12 @@ def _breaks(args: argparse.Namespace) -> int:
     from outputs.tables import render
     from pipelines.runs import open_published
     from store.breaks import CHECK_NAMES, list_breaks
+    from store.datasets import PROVIDERS
 
     if args.check is not None and args.check not in CHECK_NAMES:
         raise ValueError(f"unknown check {args.check!r}; known: {', '.join(CHECK_NAMES)}")
+    if args.provider is not None and args.provider not in PROVIDERS:
+        raise ValueError(f"unknown provider {args.provider!r}; known: {', '.join(PROVIDERS)}")
     statuses = [args.status] if args.status else ["open", "pending"]
     with open_published(WarehouseResource()) as con:
         rows = list_breaks(con, statuses, args.check, args.provider)
@@ -161,12 +165,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def read_dotenv(path: Path = Path(".env")) -> None:
+    """Settings from ./.env for what the environment does not set already (the environment
+    wins), as `dagster dev` does; .env.example lists them."""
+    if path.is_file():
+        from dotenv import load_dotenv
+
+        load_dotenv(path, override=False)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    read_dotenv()
     try:
-        return int(args.func(args))
+        code = int(args.func(args))
+        sys.stdout.flush()  # inside the try: a closed pipe is met here, not at exit
+        return code
     except KeyboardInterrupt:
         return exit_codes.INTERRUPTED
+    except BrokenPipeError:
+        # `recon breaks | head`: the reader has what it wanted. Python would complain again
+        # when it flushes stdout at exit, so stdout goes nowhere from here on.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return exit_codes.OK
     except ValueError as exc:
         print(f"recon: error: {exc}", file=sys.stderr)
         return exit_codes.USAGE

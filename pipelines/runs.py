@@ -19,7 +19,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from assets.resources import WarehouseResource
+from assets.resources import WarehouseResource, no_provider_configured
 from outputs.report import write_report as render_report
 from outputs.tables import render
 from pipelines import exit_codes
@@ -60,12 +60,15 @@ def run_days(
 ) -> int:
     """Materialise the pipeline for first..last (inclusive) as one Dagster run.
 
-    Failed blocking asset checks (open breaks) are findings, not a failed run: the summary
-    shows them, and only `fail_on_breaks` turns open error breaks into a non-zero exit.
+    Open breaks are findings, not a failed run: the summary shows them, and only
+    `fail_on_breaks` turns open error breaks into a non-zero exit.
     """
     config = config or {}
     resources = Resources.build(config)
     warehouse = resources.warehouse
+    unconfigured = no_provider_configured(resources.providers())
+    if unconfigured:
+        raise ValueError(unconfigured)
     progress_to_terminal()
     instance = dagster_instance(warehouse)
     for provider in resources.providers():
@@ -83,7 +86,7 @@ def run_days(
         run_config={
             "resources": {key: {"config": dict(fields)} for key, fields in config.items()},
             # Progress and errors are printed by recon itself (below and via the `recon`
-            # logger); Dagster's console would repeat each failed blocking check as an ERROR.
+            # logger); Dagster's console would repeat each of them.
             "loggers": {"console": {"config": {"log_level": "CRITICAL"}}},
         },
     )
@@ -98,14 +101,11 @@ def run_days(
 
 
 def _print_failures(result: dg.ExecuteInProcessResult) -> bool:
-    """Print each failed step's innermost error; True if any step failed for a reason other
-    than a blocking check with open breaks (reported in the summary)."""
+    """Print each failed step's innermost error; True if any step failed."""
     failed = False
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data is not None:
             error = event.step_failure_data.error
-            if error is not None and error.cls_name == "DagsterAssetCheckFailedError":
-                continue
             # Dagster wraps the asset's exception; the innermost cause is what went wrong.
             while error is not None and error.cause is not None:
                 error = error.cause

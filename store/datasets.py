@@ -106,6 +106,7 @@ DATASETS: tuple[Dataset, ...] = (
     Dataset("whalet", "platform_balances", WHALET_SCHEMAS["platform_balances"], False),
 )
 BY_NAME = {d.name: d for d in DATASETS}
+PROVIDERS: tuple[str, ...] = tuple(dict.fromkeys(d.provider for d in DATASETS))
 
 
 def dataset(provider: str, entity: str) -> Dataset:

@@ -66,7 +66,7 @@ def test_every_dep_is_an_asset_the_recon_job_materialises() -> None:
     deps = {d for a in snapshot["assets"].values() for d in a["deps"]}
     assert deps <= job, sorted(deps - job)
     assert set(snapshot["assets"]) == job
-    # Every check model carries its blocking check.
+    # Every check model carries its asset check.
     for check in breaks.CHECK_NAMES:
         assert snapshot["assets"][check]["checks"] == ["no_open_breaks"]
 

@@ -107,3 +107,64 @@ def test_breaks_are_findings_unless_asked_to_fail(tmp_path: Path) -> None:
     assert "no resolved breaks" in _recon(["breaks", "--status", "resolved"], env).stdout
     unknown = _recon(["breaks", "--check", "no_such_check"], env)
     assert unknown.returncode == 2 and "unknown check" in unknown.stderr
+    unknown = _recon(["breaks", "--provider", "open-api"], env)
+    assert unknown.returncode == 2 and "unknown provider 'open-api'" in unknown.stderr
+    assert "openapi, jt, whalet" in unknown.stderr
+    # A reader that stops early (`recon breaks | head`) ends nothing in a traceback.
+    reader = subprocess.Popen(
+        [str(Path(sys.executable).with_name("recon")), "breaks", "--status", "open"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert reader.stdout is not None and reader.stderr is not None
+    reader.stdout.close()
+    stderr = reader.stderr.read().decode()
+    assert reader.wait(timeout=60) == 0, stderr
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr
+
+
+def _bare_env(tmp_path: Path) -> dict[str, str]:
+    """The environment without any provider, alert or Dagster setting."""
+    settings = ("OPENAPI_", "JT_", "WHALET_", "RECON_", "DAGSTER_HOME")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(settings)}
+    env["RECON_DATA_DIR"] = str(tmp_path / "data")
+    return env
+
+
+def test_a_run_with_no_provider_configured_exits_2_naming_what_to_set(tmp_path: Path) -> None:
+    recon = Path(sys.executable).with_name("recon")
+    done = subprocess.run(
+        [str(recon), "run", "--start", "2026-11-09", "--end", "2026-11-16"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=_bare_env(tmp_path),
+        cwd=tmp_path,
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    for setting in ("OPENAPI_BASE_URL", "JT_BASE_URL", "WHALET_BASE_URL", "OPENAPI_CUSTOMERS"):
+        assert setting in done.stderr
+    assert "every check passed" not in done.stdout and "Traceback" not in done.stderr
+    assert "BetaWarning" not in done.stderr
+    assert not (tmp_path / "data" / "warehouse.duckdb").exists()
+
+
+def test_recon_reads_dot_env_in_the_current_folder_and_the_environment_wins(
+    tmp_path: Path,
+) -> None:
+    recon = Path(sys.executable).with_name("recon")
+    (tmp_path / ".env").write_text(
+        "RECON_DATA_DIR=from-dot-env   # a comment, as in .env.example\n"
+    )
+    env = _bare_env(tmp_path)
+    del env["RECON_DATA_DIR"]
+    done = subprocess.run(
+        [str(recon), "breaks"], capture_output=True, text=True, timeout=60, env=env, cwd=tmp_path
+    )
+    assert done.returncode == 2 and f"no warehouse at {tmp_path / 'from-dot-env'}" in done.stderr
+    env["RECON_DATA_DIR"] = str(tmp_path / "from-env")
+    done = subprocess.run(
+        [str(recon), "breaks"], capture_output=True, text=True, timeout=60, env=env, cwd=tmp_path
+    )
+    assert done.returncode == 2 and f"no warehouse at {tmp_path / 'from-env'}" in done.stderr

@@ -114,14 +114,8 @@ class Harness:
 
 
 def completed(result: dg.ExecuteInProcessResult) -> bool:
-    """The run did all its work; blocking checks that failed on open breaks are findings."""
-    failures = [e for e in result.all_events if e.is_step_failure]
-    return all(
-        e.step_failure_data is not None
-        and e.step_failure_data.error is not None
-        and e.step_failure_data.error.cls_name == "DagsterAssetCheckFailedError"
-        for e in failures
-    )
+    """The run did all its work: no step failed (open breaks are findings, not failures)."""
+    return result.success and not any(e.is_step_failure for e in result.all_events)
 
 
 def _serve(app: AsgiApp, servers: list[BackgroundServer]) -> BackgroundServer:
