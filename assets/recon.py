@@ -28,7 +28,7 @@ from assets.resources import (
 from assets.warehouse import POOL
 from store import breaks, duck, publish
 from store.datasets import DATASETS
-from store.warehouse import ensure_raw_tables
+from store.warehouse import LANDED_WINDOWS, ensure_raw_tables
 
 
 def _now() -> datetime:
@@ -40,8 +40,12 @@ def _description(model: str) -> str:
     return " ".join(line.lstrip("- ") for line in header)
 
 
-# A history table (rows a later delivery replaced) is written by its raw table's load.
-_WRITER = {ds.history_table: ds.raw_table for ds in DATASETS if ds.history}
+# Tables that are no asset of their own, by the loads that write them: a history table (rows
+# a later delivery replaced) by its raw table's load, the landed windows' counts by every
+# window load.
+_WRITERS = {ds.history_table: [ds.raw_table] for ds in DATASETS if ds.history} | {
+    LANDED_WINDOWS: [ds.raw_table for ds in DATASETS if ds.windowed]
+}
 
 
 def upstream(model: str) -> list[str]:
@@ -49,7 +53,7 @@ def upstream(model: str) -> list[str]:
     UI's lineage shows is what the SQL uses. The check catalogue is written by this step
     itself, and a model that reads its own table (the break history) reads its last run."""
     tables = duck.tables_read(model) - set(breaks.CATALOGUE) - {model}
-    return sorted(_WRITER.get(t, t) for t in tables)
+    return sorted({writer for t in tables for writer in _WRITERS.get(t, [t])})
 
 
 def _model_spec(model: str, group: str) -> dg.AssetSpec:

@@ -12,6 +12,7 @@ import shutil
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import ClassVar
 from urllib.parse import urlsplit
@@ -284,6 +285,7 @@ class ReconResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     `RECON_FX_*`, `RECON_LOOKBACK_DAYS`."""
 
     grace_minutes: int | None = None
+    stale_hours: str | None = None
     fx_amount_tolerance: str | None = None
     fx_rate_tolerance_bps: str | None = None
     lookback_days: int | None = None
@@ -316,7 +318,21 @@ class ReconResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             self.fx_rate_tolerance_bps or os.environ.get("RECON_FX_RATE_TOLERANCE_BPS") or "50",
             "RECON_FX_RATE_TOLERANCE_BPS",
         )
-        return Settings(grace * 60, amount, bps, amount_by_ccy, bps_by_ccy)
+        stale = self.stale_hours or os.environ.get("RECON_STALE_HOURS", "").strip() or "36"
+        try:
+            stale_hours = Decimal(stale)
+        except ArithmeticError:
+            stale_hours = Decimal(-1)
+        if not stale_hours.is_finite() or stale_hours <= 0:
+            raise ValueError(f"RECON_STALE_HOURS must be a positive number of hours, got {stale!r}")
+        return Settings(
+            grace_seconds=grace * 60,
+            stale_hours=stale_hours,
+            fx_amount_tolerance=amount,
+            fx_rate_tolerance_bps=bps,
+            fx_amount_tolerance_by_currency=amount_by_ccy,
+            fx_rate_tolerance_bps_by_currency=bps_by_ccy,
+        )
 
 
 class AlertResource(dg.ConfigurableResource):  # type: ignore[type-arg]

@@ -106,6 +106,21 @@ CHECKS: tuple[Check, ...] = (
         "a Whalet money object's cent = amount x centFactor",
         "minor",
     ),
+    Check(
+        "incomplete_window",
+        "error",
+        "window",
+        "rows stored for a landed day window (plus rows refused) equal the API's total for it",
+        "rows",
+    ),
+    Check(
+        "stale_source",
+        "error",
+        "account",
+        "a ledger's newest closed day has rows if earlier days had, and its newest entry is "
+        "within the staleness limit of that day's end",
+        "hours",
+    ),
 )
 CHECK_NAMES = tuple(c.name for c in CHECKS)
 
@@ -140,10 +155,13 @@ class Settings:
     fx_rate_tolerance_bps: Decimal = Decimal("50")
     fx_amount_tolerance_by_currency: tuple[tuple[str, Decimal], ...] = ()
     fx_rate_tolerance_bps_by_currency: tuple[tuple[str, Decimal], ...] = ()
+    # How old a ledger's newest entry may be at the end of its newest closed day (stale_source).
+    stale_hours: Decimal = Decimal("36")
 
     def rows(self) -> list[tuple[str, str | None, Decimal]]:
         out: list[tuple[str, str | None, Decimal]] = [
             ("grace_seconds", None, Decimal(self.grace_seconds)),
+            ("stale_hours", None, self.stale_hours),
             ("fx_amount_tolerance", None, self.fx_amount_tolerance),
             ("fx_rate_tolerance_bps", None, self.fx_rate_tolerance_bps),
         ]

@@ -8,6 +8,8 @@ into place, so a reader never sees half a file and a re-run replaces its window 
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from pathlib import Path
 
@@ -55,3 +57,35 @@ def replace_window(
         return data_path, write_atomic(quarantined, quarantine_path)
     quarantine_path.unlink(missing_ok=True)
     return data_path, None
+
+
+@dataclass(frozen=True)
+class WindowCount:
+    """What one account's read of a window said and gave: the API's `total`, the rows landed
+    and the rows refused. Kept in the window file itself, so the counts and the rows they
+    describe are replaced together, atomically."""
+
+    account_id: str
+    api_total: int
+    rows: int
+    quarantined: int
+
+
+COUNTS_KEY = b"recon.window_counts"
+
+
+def with_counts(table: pa.Table, fetched_at: datetime, counts: list[WindowCount]) -> pa.Table:
+    data = {"fetched_at": fetched_at.isoformat(), "accounts": [asdict(c) for c in counts]}
+    text = json.dumps(data, sort_keys=True).encode()
+    return table.replace_schema_metadata({**(table.schema.metadata or {}), COUNTS_KEY: text})
+
+
+def read_counts(path: Path) -> tuple[datetime | None, list[WindowCount]]:
+    """When a window file was fetched and its counts; none for files landed before they
+    were kept."""
+    metadata = pq.read_schema(path).metadata or {}
+    if COUNTS_KEY not in metadata:
+        return None, []
+    data = json.loads(metadata[COUNTS_KEY])
+    accounts = [WindowCount(**c) for c in data["accounts"]]
+    return datetime.fromisoformat(data["fetched_at"]), accounts

@@ -14,6 +14,7 @@ import pyarrow as pa
 from connectors.schema import QUARANTINE_SCHEMA
 from store import duck, lake
 from store.datasets import DATASETS, SOURCE_FIELD, Dataset, dataset, tail_entity
+from store.landing.common import day_window
 
 
 def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -26,6 +27,7 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
             duck.ensure_table(con, ds.history_table, replaced, ())
     duck.ensure_table(con, "quarantine", QUARANTINE_SCHEMA.append(SOURCE_FIELD), ())
     _upgrade_quarantine(con)
+    duck.ensure_table(con, LANDED_WINDOWS, LANDED_WINDOWS_SCHEMA, LANDED_WINDOWS_KEY)
 
 
 def _upgrade_quarantine(con: duckdb.DuckDBPyConnection) -> None:
@@ -35,6 +37,26 @@ def _upgrade_quarantine(con: duckdb.DuckDBPyConnection) -> None:
     if "customer_id" in columns and "account_id" not in columns:
         con.execute("alter table quarantine rename column customer_id to account_id")
         con.execute("alter table quarantine alter column account_id type varchar")
+
+
+# What each account's read of each landed day window said (the API's total) and gave, from
+# the counts the window file carries: the incomplete_window and stale_source checks read it.
+LANDED_WINDOWS = "landed_windows"
+LANDED_WINDOWS_SCHEMA = pa.schema(
+    [
+        ("provider", pa.string()),
+        ("entity", pa.string()),
+        ("account_id", pa.string()),
+        ("window_start", pa.timestamp("s")),
+        ("window_end", pa.timestamp("s")),
+        ("api_total", pa.int64()),
+        ("landed_rows", pa.int64()),
+        ("quarantined_rows", pa.int64()),
+        ("fetched_at", pa.timestamp("s")),
+        ("source_file", pa.string()),
+    ]
+)
+LANDED_WINDOWS_KEY = ("provider", "entity", "account_id", "window_start")
 
 
 def load_window(
@@ -50,11 +72,33 @@ def load_window(
     try:
         rows = duck.upsert_parquet(con, ds.raw_table, data, ds.table_key(), _history(ds))
         refused = duck.replace_quarantine(con, quarantine, quarantine.exists())
+        _record_counts(con, ds, day, data)
         con.commit()
     except Exception:
         con.rollback()
         raise
     return rows, refused
+
+
+def _record_counts(con: duckdb.DuckDBPyConnection, ds: Dataset, day: date, path: Path) -> None:
+    """The window's counts replace what an earlier landing of the same day said."""
+    fetched_at, counts = lake.read_counts(path)
+    if fetched_at is None:
+        return  # landed before counts were kept: nothing to compare against
+    start, end = day_window(day)
+    con.execute(
+        f"delete from {LANDED_WINDOWS} where provider = ? and entity = ? and window_start = ?",
+        [ds.provider, ds.entity, start],
+    )
+    window = (ds.provider, ds.entity)
+    lineage = (fetched_at, str(path))
+    con.executemany(
+        f"insert into {LANDED_WINDOWS} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (*window, c.account_id, start, end, c.api_total, c.rows, c.quarantined, *lineage)
+            for c in counts
+        ],
+    )
 
 
 def load_new_snapshots(con: duckdb.DuckDBPyConnection, data_dir: Path, ds: Dataset) -> int:

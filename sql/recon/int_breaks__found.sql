@@ -24,6 +24,10 @@ with findings as (
     select * from jt_balance_composition
     union all by name
     select * from money_unit_mismatch
+    union all by name
+    select * from incomplete_window
+    union all by name
+    select * from stale_source
 ),
 
 checks as (

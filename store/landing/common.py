@@ -62,10 +62,13 @@ def write_window(
     rows: list[dict[str, Any]],
     quarantined: list[dict[str, Any]],
     fetched_at: datetime,
+    counts: list[lake.WindowCount],
 ) -> None:
-    """Replace one day window's file (and its quarantine) with these rows."""
+    """Replace one day window's file (and its quarantine) with these rows, carrying each
+    account's API total and counts (the incomplete_window check compares them later)."""
     start, end = day_window(day)
     table = pa.Table.from_pylist(rows, schema=ds.landed_schema())
+    table = lake.with_counts(table, fetched_at, counts)
     q_table = quarantine_table(ds.provider, quarantined, start, end, fetched_at)
     lake.replace_window(data_dir, ds.provider, ds.entity, day, table, q_table)
 

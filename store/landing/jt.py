@@ -12,6 +12,7 @@ from pathlib import Path
 from connectors.jt.client import JtClient
 from connectors.jt.rows import convert_rows
 from store.datasets import dataset
+from store.lake import WindowCount
 from store.landing.common import (
     Landed,
     chain_through,
@@ -36,7 +37,10 @@ def land_records_window(
     whole = client.records(start, end)
     extra = {"_window_start": start, "_window_end": end, "_fetched_at": fetched_at}
     converted = convert_rows(RECORDS.entity, client.app_id, whole.rows, extra)
-    write_window(data_dir, RECORDS, day, converted.rows, converted.quarantined, fetched_at)
+    counts = [
+        WindowCount(client.app_id, whole.total, len(converted.rows), len(converted.quarantined))
+    ]
+    write_window(data_dir, RECORDS, day, converted.rows, converted.quarantined, fetched_at, counts)
     return Landed(len(converted.rows), len(converted.quarantined), whole.attempts - 1, 1)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from connectors.openapi.client import Credentials, OpenApiClient
 from connectors.openapi.rows import DATETIME_FORMAT, convert_rows
 from store.datasets import Dataset, dataset
+from store.lake import WindowCount
 from store.landing.common import (
     Landed,
     chain_through,
@@ -44,6 +45,7 @@ def land_window(
     extra = {"_window_start": start_dt, "_window_end": end_dt, "_fetched_at": fetched_at}
     rows: list[dict[str, Any]] = []
     quarantined: list[dict[str, Any]] = []
+    counts: list[WindowCount] = []
     refetched = 0
     # Every customer's window is fetched before anything is written: a failure leaves the
     # previous file for this day untouched.
@@ -53,7 +55,16 @@ def land_window(
         converted = convert_rows(entity, creds.customer_id, fetched.rows, extra)
         rows += converted.rows
         quarantined += converted.quarantined
-    write_window(data_dir, dataset(PROVIDER, entity), day, rows, quarantined, fetched_at)
+        counts.append(
+            WindowCount(
+                str(creds.customer_id),
+                fetched.total,
+                len(converted.rows),
+                len(converted.quarantined),
+            )
+        )
+    ds = dataset(PROVIDER, entity)
+    write_window(data_dir, ds, day, rows, quarantined, fetched_at, counts)
     return Landed(len(rows), len(quarantined), refetched, 1)
 
 

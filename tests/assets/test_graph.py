@@ -11,6 +11,7 @@ from assets.recon import upstream
 from store import breaks
 from store.datasets import DATASETS
 from store.duck import sql_text
+from store.warehouse import LANDED_WINDOWS
 from tests.support.graph import SNAPSHOT, graph, text
 
 
@@ -38,13 +39,14 @@ def _names_after_from_or_join(sql: str) -> set[str]:
 
 def test_each_model_depends_on_exactly_the_tables_its_sql_reads() -> None:
     assets = graph()["assets"]
-    history = {ds.history_table: ds.raw_table for ds in DATASETS if ds.history}
-    tables = set(assets) | set(history) | set(breaks.CATALOGUE)
+    writers = {ds.history_table: {ds.raw_table} for ds in DATASETS if ds.history}
+    writers[LANDED_WINDOWS] = {ds.raw_table for ds in DATASETS if ds.windowed}
+    tables = set(assets) | set(writers) | set(breaks.CATALOGUE)
     models = [*breaks.MODELS, breaks.BREAKS, breaks.BREAK_COUNTS, *breaks.MARTS]
     for model in models:
         # `extract(epoch from x)` and the like also say FROM: only table names count.
         read = _names_after_from_or_join(sql_text(model)) & tables
-        expected = {history.get(t, t) for t in read} - set(breaks.CATALOGUE) - {model}
+        expected = {w for t in read for w in writers.get(t, {t})} - set(breaks.CATALOGUE) - {model}
         assert set(assets[model]["deps"]) == expected, model
         assert expected, f"{model} reads no table"
     # The checks read what they check, not every staging table.

@@ -4,13 +4,14 @@ nothing is no clean night."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
 from sandbox import WorldConfig, build_world
-from tests.support.harness import Harness, harness
+from tests.support.harness import Harness, completed, harness
 from tests.support.receivers import HttpReceiver
 
 WORLD = WorldConfig(seed=5, customers=1, days=2, anomalies={"chain_gap": 1})
@@ -103,3 +104,23 @@ def test_a_run_with_no_provider_configured_fails_whatever_started_it(
     message = failure.step_failure_data.error.message
     assert "no provider is configured" in message and "OPENAPI_BASE_URL" in message
     assert not (tmp_path / "data" / "warehouse.duckdb").exists()
+
+
+def test_a_provider_that_goes_quiet_after_days_with_rows_is_a_stale_source(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The world has three days of entries; the run asks for two more, which come back empty."""
+    cfg = WorldConfig(seed=8, customers=2, days=3, anomalies={})
+    world = build_world(cfg)
+    last = cfg.start_date + timedelta(days=cfg.days + 1)
+    with harness(world, tmp_path, monkeypatch) as h:
+        assert completed(h.run_job(cfg.start_date, last))
+        stale = h.query(
+            "select account_id, status, severity, detail from fct_breaks "
+            "where check_name = 'stale_source' order by account_id"
+        )
+        others = h.query("select count(*) from fct_breaks where check_name <> 'stale_source'")
+    customers = sorted(str(c["customer_id"]) for c in world.credentials())
+    assert [(a, s, v) for a, s, v, _ in stale] == [(c, "open", "error") for c in customers]
+    assert all(f"for the day {last}" in detail for *_, detail in stale)
+    assert others == [(0,)]

@@ -1,7 +1,8 @@
 """Runs hand-written ledgers (tests/fixtures/recon/*.json) through the real load and check path.
 
 A fixture is a story in runs. Each run delivers some day windows of ledger rows (and
-optionally wallet, rate, order, card and trade snapshots) in the provider's JSON shape; the
+optionally wallet, rate, order, card and trade snapshots) in the provider's JSON shape, with
+the API's `total` for each window (the rows delivered, unless `api_totals` says otherwise); the
 rows are converted, landed as Parquet, loaded into DuckDB by key, staged, and reconciled,
 exactly as a pipeline run does. Then `fct_breaks` must hold the run's `expect` list.
 """
@@ -66,10 +67,12 @@ class Ledger:
         self.runs += 1
         with self.connect() as con:
             ensure_raw_tables(con)
+            totals = run.get("api_totals", {})
             for entity, windows in run.get("windows", {}).items():
                 for day_text, rows in windows.items():
                     day = date.fromisoformat(day_text)
-                    self._land_window(entity, day, rows, taken_at)
+                    total = totals.get(entity, {}).get(day_text, len(rows))
+                    self._land_window(entity, day, rows, taken_at, int(total))
                     load_window(con, self.data_dir, dataset(PROVIDER, entity), day)
             for entity in ("wallets", "cards", "exchange_rates"):
                 if entity in run:
@@ -80,8 +83,15 @@ class Ledger:
             breaks.reconcile(con, settings or breaks.Settings(), taken_at)
 
     def _land_window(
-        self, entity: str, day: date, rows: list[dict[str, Any]], fetched_at: datetime
+        self,
+        entity: str,
+        day: date,
+        rows: list[dict[str, Any]],
+        fetched_at: datetime,
+        api_total: int,
     ) -> None:
+        """Land a window as the pipeline does; the API's total is the rows delivered unless
+        the fixture says the API reported another (`api_totals`)."""
         start = datetime(day.year, day.month, day.day)
         extra = {
             "_window_start": start,
@@ -92,14 +102,15 @@ class Ledger:
         converted = convert_rows(entity, CUSTOMER, raw, extra)
         assert not converted.quarantined, converted.quarantined
         schema = dataset(PROVIDER, entity).landed_schema()
-        empty = pa.table({})
+        table = pa.Table.from_pylist(converted.rows, schema=schema)
+        counts = [lake.WindowCount(str(CUSTOMER), api_total, len(converted.rows), 0)]
         lake.replace_window(
             self.data_dir,
             PROVIDER,
             entity,
             day,
-            pa.Table.from_pylist(converted.rows, schema=schema),
-            empty,
+            lake.with_counts(table, fetched_at, counts),
+            pa.table({}),
         )
 
     def _land_snapshot(self, entity: str, rows: list[dict[str, Any]], taken_at: datetime) -> None:
