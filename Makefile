@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: help setup lock demo test check lint format typecheck graph bench soak dev sandbox clean
+.PHONY: help setup lock demo demo-ui test check lint format typecheck graph bench soak dev sandbox clean
 
 help:
 	@echo "make demo    run the pipeline on the embedded sandbox and print what it found"
@@ -17,6 +17,7 @@ help:
 	@echo "make soak    slow tests kept out of the default suite"
 	@echo "make sandbox serve the sandbox on loopback (prints base URL and credentials)"
 	@echo "make dev     the Dagster UI on this project"
+	@echo "make demo-ui the Dagster UI on the demo's instance, with the demo's runs"
 	@echo "make report-screenshot  the demo's HTML report and a PNG of it (data/reports/; installs chromium)"
 
 # Installs come from requirements.lock (exact versions with hashes; `make lock` writes it), then
@@ -78,6 +79,11 @@ sandbox: $(STAMP)
 
 dev: $(STAMP)
 	mkdir -p data/dagster && cp -n dagster.yaml data/dagster/ && DAGSTER_HOME=$(CURDIR)/data/dagster $(BIN)/dagster dev -m pipelines.definitions
+
+# The demo keeps its own instance beside its warehouse (data/demo/dagster): its runs are there.
+demo-ui: $(STAMP)
+	test -d data/demo/dagster || $(BIN)/recon demo
+	DAGSTER_HOME=$(CURDIR)/data/demo/dagster RECON_DATA_DIR=$(CURDIR)/data/demo $(BIN)/dagster dev -m pipelines.definitions
 
 # Headless Chromium with everything that would reach the network switched off: the report needs
 # none. A screenshot is one window, so the window is as tall as the page is estimated to be.

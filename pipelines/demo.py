@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import tempfile
 from datetime import timedelta
 from pathlib import Path
@@ -31,11 +32,25 @@ def run_demo(seed: int) -> int:
     if code == exit_codes.OK:
         print_planted_vs_found(demo, world.manifest()["anomalies"])
         print(f"\nreport: {write_report(demo)}")
+        recon = command_path()
         print(
-            f"\nlist them: RECON_DATA_DIR={demo.root()} recon breaks"
-            "\nor open the warehouse above with duckdb (read-only) to look around"
+            f"\nlist them: RECON_DATA_DIR={demo.root()} {recon} breaks"
+            f"\nquery them: RECON_DATA_DIR={demo.root()} {recon} sql"
+            "\nthe Dagster UI on the demo's run: make demo-ui"
         )
     return code
+
+
+def command_path() -> str:
+    """How to call `recon` again from here: the script this process runs, relative to the
+    current folder when it is below it (`.venv/bin/recon` is not on PATH by default)."""
+    script = Path(sys.argv[0]).resolve()
+    if script.name != "recon" or not script.exists():
+        return "recon"
+    try:
+        return str(script.relative_to(Path.cwd()))
+    except ValueError:
+        return str(script)
 
 
 def _secret(folder: Path, name: str, content: bytes) -> str:

@@ -81,23 +81,32 @@ def load_window(
 
 
 def _record_counts(con: duckdb.DuckDBPyConnection, ds: Dataset, day: date, path: Path) -> None:
-    """The window's counts replace what an earlier landing of the same day said."""
+    """The window's counts replace what an earlier landing of the same day said. Counts
+    that did not change keep when they were first read, as unchanged rows keep their
+    lineage: loading the same data twice leaves the table as it was."""
     fetched_at, counts = lake.read_counts(path)
     if fetched_at is None:
         return  # landed before counts were kept: nothing to compare against
     start, end = day_window(day)
+    window = [ds.provider, ds.entity, start]
+    known = con.execute(
+        f"select account_id, api_total, landed_rows, quarantined_rows from {LANDED_WINDOWS} "
+        "where provider = ? and entity = ? and window_start = ? order by account_id",
+        window,
+    ).fetchall()
+    if known == sorted((c.account_id, c.api_total, c.rows, c.quarantined) for c in counts):
+        return
     con.execute(
         f"delete from {LANDED_WINDOWS} where provider = ? and entity = ? and window_start = ?",
-        [ds.provider, ds.entity, start],
+        window,
     )
-    window = (ds.provider, ds.entity)
-    lineage = (fetched_at, str(path))
+    rows = [
+        [ds.provider, ds.entity, c.account_id, start, end, c.api_total, c.rows, c.quarantined]
+        for c in counts
+    ]
     con.executemany(
         f"insert into {LANDED_WINDOWS} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            (*window, c.account_id, start, end, c.api_total, c.rows, c.quarantined, *lineage)
-            for c in counts
-        ],
+        [[*row, fetched_at, str(path)] for row in rows],
     )
 
 

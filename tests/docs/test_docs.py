@@ -32,7 +32,13 @@ WORLD = WorldConfig(
     whalet=WhaletConfig(users=1, anomalies=dict.fromkeys(WHALET_ANOMALY_KINDS, 1)),
 )
 # Tables the dictionary describes outside the marts, under "### <table>" headings.
-OTHER_TABLES = ("recon_publication", "recon_checks", "recon_settings", "quarantine")
+OTHER_TABLES = (
+    "recon_publication",
+    "recon_checks",
+    "recon_settings",
+    "quarantine",
+    "landed_windows",
+)
 TABLE_HEADER = re.compile(r"^\|\s*column\s*\|\s*type\s*\|\s*meaning\s*\|\s*$")
 SQL_BLOCK = re.compile(r"^```sql\n(.*?)^```\s*$", re.S | re.M)
 

@@ -16,13 +16,21 @@ from sandbox import SandboxApp, WorldConfig, build_world, default_config
 from sandbox.serve import serving
 
 
-def test_recon_demo_prints_row_counts(tmp_path: Path) -> None:
-    recon = Path(sys.executable).with_name("recon")
-    providers = ("OPENAPI_", "JT_", "WHALET_", "DAGSTER_HOME")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(providers)}
-    env["RECON_DATA_DIR"] = str(tmp_path)
+def test_recon_demo_prints_row_counts_and_the_readme_next_commands_work(tmp_path: Path) -> None:
+    """`make demo` runs `.venv/bin/recon demo` in the project folder; a folder with the same
+    `.venv` stands in for a fresh clone, so the README's lines run there as written."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / ".venv").symlink_to(Path(sys.executable).parent.parent)
+    settings = ("OPENAPI_", "JT_", "WHALET_", "RECON_", "DAGSTER_HOME")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(settings)}
     done = subprocess.run(
-        [str(recon), "demo"], capture_output=True, text=True, timeout=300, env=env
+        [".venv/bin/recon", "demo"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        cwd=project,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
@@ -36,7 +44,7 @@ def test_recon_demo_prints_row_counts(tmp_path: Path) -> None:
     assert counts["jt", "balance_records"] > 100 and counts["jt", "users"] == 4
     assert counts["whalet", "balances"] > 0
     assert "transactions 2026-11-09 (1/7)" in done.stderr  # progress on the terminal
-    assert (tmp_path / "demo" / "warehouse.duckdb").exists()
+    assert (project / "data" / "demo" / "warehouse.duckdb").exists()
     assert re.search(r"chain_gap\s+openapi\s+error\s+2\s", done.stdout)
     assert re.search(r"card_balance_mismatch\s+openapi\s+error\s+2\s", done.stdout)
     assert re.search(r"chain_gap\s+jt\s+error\s+1\s", done.stdout)
@@ -46,7 +54,27 @@ def test_recon_demo_prints_row_counts(tmp_path: Path) -> None:
         "21 anomalies (jt 5, openapi 14, whalet 2; docs/sandbox.md): "
         "21 found as breaks, 0 breaks it did not plant"
     ) in done.stdout
-    _the_demo_run_carries_its_settings_as_config_and_no_secret(tmp_path / "demo")
+    _the_demo_run_carries_its_settings_as_config_and_no_secret(project / "data" / "demo")
+    assert f"RECON_DATA_DIR={project / 'data' / 'demo'} .venv/bin/recon breaks" in done.stdout
+    _the_readme_next_commands_work_as_written(project, env)
+
+
+def _the_readme_next_commands_work_as_written(project: Path, env: dict[str, str]) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    block = readme.split("<!-- after-demo:", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    lines = [line for line in block.splitlines() if line.strip()]
+    assert len(lines) == 3
+    outputs = []
+    for line in lines:
+        ran = subprocess.run(
+            ["bash", "-c", line], capture_output=True, text=True, timeout=120, env=env, cwd=project
+        )
+        assert ran.returncode == 0, f"{line}\n{ran.stdout}{ran.stderr}"
+        assert "Traceback" not in ran.stderr
+        outputs.append(ran.stdout)
+    assert "chain_gap" in outputs[0] and "breaks" in outputs[0]
+    assert "money_unit_mismatch" in outputs[1] and "chain_gap" in outputs[1]
+    assert (project / "data" / "demo" / "reports" / "recon-report.html").exists()
 
 
 def _the_demo_run_carries_its_settings_as_config_and_no_secret(demo: Path) -> None:
