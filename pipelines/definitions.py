@@ -8,7 +8,7 @@ from assets.warehouse import warehouse_assets
 from pipelines.alerts import ALERT_HOOKS
 from pipelines.resources import default_resources
 from pipelines.schedules import build_nightly_schedule
-from pipelines.sensors import build_failure_sensor
+from pipelines.sensors import build_dead_run_sensor, build_failure_sensor
 
 ingest_job = dg.define_asset_job(
     "recon",
@@ -23,6 +23,6 @@ defs = dg.Definitions(
     assets=[*landing_assets, *warehouse_assets, *recon_assets],
     jobs=[ingest_job],
     schedules=[build_nightly_schedule(ingest_job)],
-    sensors=[build_failure_sensor(ingest_job)],
+    sensors=[build_failure_sensor(ingest_job), build_dead_run_sensor()],
     resources=default_resources(),
 )

@@ -10,38 +10,26 @@ secret, only the names of files that do.
 from __future__ import annotations
 
 import logging
-import os
-import shutil
 import sys
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 
 from assets.resources import WarehouseResource, no_provider_configured
+from outputs.alert_rules import RunFailure
 from outputs.report import write_report as render_report
 from outputs.tables import render
 from pipelines import exit_codes
+from pipelines.alerts import tell_failure
 from pipelines.definitions import defs
+from pipelines.instance import open_instance
+from pipelines.recovery import pool_holders, recover, this_process
 from pipelines.resources import Resources, RunConfig
 from pipelines.schedules import range_tags
 from store import duck
 from store.breaks import open_error_breaks
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
-
-def dagster_instance(warehouse: WarehouseResource) -> dg.DagsterInstance:
-    """The configured Dagster instance: $DAGSTER_HOME, else the warehouse's own folder."""
-    if os.environ.get("DAGSTER_HOME"):
-        return dg.DagsterInstance.get()
-    folder = warehouse.dagster_home()
-    folder.mkdir(parents=True, exist_ok=True)
-    config = PROJECT_ROOT / "dagster.yaml"
-    if config.exists() and not (folder / "dagster.yaml").exists():
-        shutil.copy(config, folder / "dagster.yaml")
-    return dg.DagsterInstance.from_config(str(folder))
 
 
 def progress_to_terminal() -> None:
@@ -70,7 +58,8 @@ def run_days(
     if unconfigured:
         raise ValueError(unconfigured)
     progress_to_terminal()
-    instance = dagster_instance(warehouse)
+    instance = open_instance(warehouse)
+    release_dead_runs(instance, resources)
     for provider in resources.providers():
         if not provider.is_configured():
             setting = provider.setting("BASE_URL")
@@ -81,7 +70,7 @@ def run_days(
     )
     result = defs.resolve_job_def("recon").execute_in_process(
         instance=instance,
-        tags=range_tags(first, last),
+        tags=range_tags(first, last) | this_process(),
         raise_on_error=False,
         run_config={
             "resources": {key: {"config": dict(fields)} for key, fields in config.items()},
@@ -98,6 +87,33 @@ def run_days(
         print(f"recon: {open_errors} open error breaks (--fail-on-breaks)", file=sys.stderr)
         return exit_codes.OPEN_BREAKS
     return exit_codes.OK
+
+
+def release_dead_runs(instance: dg.DagsterInstance, resources: Resources) -> None:
+    """Runs that died holding the warehouse pool would block this one for good: they are
+    marked failed first (and alerted); a pool held by a live run is said, not waited on
+    silently."""
+    for dead in recover(instance):
+        print(
+            f"recon: run {dead.run_id} died without finishing (its process is gone); "
+            f"marked failed, {dead.freed_slots} warehouse pool slot(s) released",
+            file=sys.stderr,
+        )
+        failure = RunFailure(
+            run_id=dead.run_id,
+            job="recon",
+            step="(the run itself)",
+            error="its process was killed or its host went down before it finished",
+            failed_at=datetime.now(UTC).replace(tzinfo=None, microsecond=0),
+        )
+        tell_failure(resources.warehouse, resources.alerts, failure, logging.getLogger("recon"))
+    holders = pool_holders(instance)
+    if holders:
+        print(
+            f"recon: waiting for the warehouse pool (one writer at a time), held by run "
+            f"{', '.join(holders)}; this run's warehouse steps start when it finishes",
+            file=sys.stderr,
+        )
 
 
 def _print_failures(result: dg.ExecuteInProcessResult) -> bool:

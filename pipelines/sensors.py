@@ -11,6 +11,7 @@ import dagster as dg
 from assets.resources import AlertResource, WarehouseResource
 from outputs.alert_rules import RunFailure
 from pipelines.alerts import tell_failure
+from pipelines.recovery import recover
 
 
 def build_failure_sensor(job: dg.UnresolvedAssetJobDefinition) -> dg.SensorDefinition:
@@ -41,3 +42,29 @@ def build_failure_sensor(job: dg.UnresolvedAssetJobDefinition) -> dg.SensorDefin
         tell_failure(warehouse, alerts, failure, context.log)
 
     return recon_failure_alerts
+
+
+def build_dead_run_sensor() -> dg.SensorDefinition:
+    @dg.sensor(
+        name="recon_dead_runs",
+        minimum_interval_seconds=60,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Marks failed the runs of `recon run` whose process died, freeing the "
+        "warehouse pool they held (pipelines/recovery.py), and tells the alert destinations.",
+    )
+    def recon_dead_runs(
+        context: dg.SensorEvaluationContext, alerts: AlertResource, warehouse: WarehouseResource
+    ) -> dg.SkipReason:
+        dead = recover(context.instance)
+        for run in dead:
+            failure = RunFailure(
+                run_id=run.run_id,
+                job="recon",
+                step="(the run itself)",
+                error="its process was killed or its host went down before it finished",
+                failed_at=datetime.now(UTC).replace(tzinfo=None, microsecond=0),
+            )
+            tell_failure(warehouse, alerts, failure, context.log)
+        return dg.SkipReason(f"{len(dead)} dead runs released" if dead else "no dead runs")
+
+    return recon_dead_runs
