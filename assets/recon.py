@@ -132,6 +132,10 @@ def recon_models(
     run_at = _now()
     with warehouse.connect() as con:
         ensure_raw_tables(con)
+        history = (breaks.BREAKS, breaks.BREAK_COUNTS)
+        adopted = publish.adopt_published_history(con, warehouse.published_path(), history)
+        if adopted:
+            context.log.warning(adopted)
         counts = breaks.reconcile(con, settings, run_at)
         outcomes = [breaks.outcome(con, check) for check in breaks.CHECKS]
         undocumented = publish.describe_marts(con)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -25,11 +26,12 @@ from pipelines import exit_codes
 from pipelines.alerts import tell_failure
 from pipelines.definitions import defs
 from pipelines.instance import open_instance
-from pipelines.recovery import pool_holders, recover, this_process
+from pipelines.recovery import UNFINISHED, pool_holders, recover, this_process
 from pipelines.resources import Resources, RunConfig
 from pipelines.schedules import range_tags
 from store import duck
 from store.breaks import open_error_breaks
+from store.files import remove_stale_temporaries
 
 
 def progress_to_terminal() -> None:
@@ -107,6 +109,12 @@ def release_dead_runs(instance: dg.DagsterInstance, resources: Resources) -> Non
             failed_at=datetime.now(UTC).replace(tzinfo=None, microsecond=0),
         )
         tell_failure(resources.warehouse, resources.alerts, failure, logging.getLogger("recon"))
+    alive = instance.get_run_records(dg.RunsFilter(job_name="recon", statuses=UNFINISHED))
+    oldest = min([r.start_time or r.create_timestamp.timestamp() for r in alive], default=None)
+    for tmp in remove_stale_temporaries(
+        resources.warehouse.root(), oldest if oldest is not None else time.time()
+    ):
+        print(f"recon: removed {tmp}, left by a writer that was killed", file=sys.stderr)
     holders = pool_holders(instance)
     if holders:
         print(

@@ -30,3 +30,20 @@ def write_atomically(path: Path, fill: Callable[[Path], object]) -> Path:
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+def remove_stale_temporaries(root: Path, older_than: float) -> list[Path]:
+    """Temporary files (`.<name>.<hex>.tmp`) a killed writer left under `root`, last written
+    before `older_than` (seconds since the epoch, the start of the oldest run still alive):
+    no live writer can be filling them. Returns what was removed."""
+    removed: list[Path] = []
+    if not root.exists():
+        return removed
+    for tmp in root.rglob(".*.tmp"):
+        try:
+            if tmp.is_file() and tmp.stat().st_mtime < older_than:
+                tmp.unlink()
+                removed.append(tmp)
+        except FileNotFoundError:
+            continue  # its writer finished meanwhile
+    return removed

@@ -214,3 +214,48 @@ def _set_aside_wal(target: Path) -> Path | None:
     os.replace(wal, aside)
     log.warning(f"{wal} did not belong to a published snapshot; moved to {aside}")
     return aside
+
+
+def adopt_published_history(
+    con: duckdb.DuckDBPyConnection, published: Path, history: tuple[str, ...]
+) -> str | None:
+    """Keep the break history to what was published.
+
+    The working warehouse is stamped with its run just before the copy; a run killed between
+    the stamp and the swap leaves its counts and opening times in the working file though
+    analysts never saw that run. When the working file's last stamp is not the published run,
+    the history tables are taken back from the published snapshot (or emptied, if nothing
+    was ever published). Returns what was done, or None when the two agree.
+    """
+    mine = read_publication(con)
+    if mine is None:
+        return None
+    theirs: Publication | None = None
+    if published.exists():
+        with duckdb.connect(str(published), read_only=True) as snapshot:
+            theirs = read_publication(snapshot)
+    if theirs is not None and theirs.run_id == mine.run_id:
+        return None
+    if theirs is None:
+        for table in history:
+            con.execute(f"drop table if exists {table}")
+        return f"run {mine.run_id} was stamped but never published: its break history is dropped"
+    con.execute("attach ? as published (read_only)", [str(published)])
+    try:
+        kept = {
+            r[0]
+            for r in con.execute(
+                "select table_name from duckdb_tables() where database_name = 'published'"
+            ).fetchall()
+        }
+        for table in history:
+            if table in kept:
+                con.execute(f"create or replace table {table} as from published.{table}")
+            else:
+                con.execute(f"drop table if exists {table}")
+    finally:
+        con.execute("detach published")
+    return (
+        f"run {mine.run_id} was stamped but never published (killed while publishing?): the "
+        f"break history is taken back from the published run {theirs.run_id}"
+    )

@@ -107,3 +107,34 @@ def test_the_pipeline_never_writes_the_published_file_and_resumes_from_it(
     assert runs == 2
     docs = read_dictionary()
     assert {t: docs[t].description for t, _ in comments} == dict(comments)
+
+
+def test_a_run_that_never_published_leaves_no_trace_in_the_break_history(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run 2 is stamped but its swap fails (as a kill between stamp and rename would leave
+    it): run 3 counts and dates breaks as if run 2 had never been, like the snapshot does."""
+    world = build_world(WORLD)
+    first, last = WORLD.start_date, WORLD.start_date + timedelta(days=1)
+    with harness(world, tmp_path, monkeypatch) as h:
+        assert completed(h.run(first, last))
+        published = h.query("select run_id from recon_publication")
+        # Something in the way of the copy beside the snapshot: the swap cannot happen.
+        blocker = h.published.with_name(f".{h.published.name}.publishing")
+        blocker.mkdir()
+        assert not h.run(first, last).success
+        work = h.data_dir / "work" / "warehouse.duckdb"
+        with duckdb.connect(str(work), read_only=True) as con:
+            stamped = con.execute("select run_id, run_at from recon_publication").fetchone()
+        assert stamped is not None and [(stamped[0],)] != published
+        assert h.query("select run_id from recon_publication") == published
+        blocker.rmdir()
+        assert completed(h.run(first, last))
+        run_ats = {r[0] for r in h.query("select distinct run_at from fct_break_counts")}
+        seen = h.query(
+            "select first_seen_at, last_seen_at, opened_at from fct_breaks "
+            "where ? in (first_seen_at, last_seen_at, opened_at)",
+            [stamped[1]],
+        )
+    assert len(run_ats) == 2 and stamped[1] not in run_ats
+    assert seen == []
