@@ -14,7 +14,7 @@ help:
 	@echo "make lock    regenerate requirements.lock with uv (LOCK_ARGS=--upgrade for newest versions)"
 	@echo "make graph   rewrite tests/fixtures/asset_graph.json after a deliberate change to the assets"
 	@echo "make bench   benchmarks (slow; ratios against a baseline, see docs/benchmarks.md)"
-	@echo "make soak    slow tests kept out of the default suite"
+	@echo "make soak    slow tests, then fault soaks with killed runs (SOAK_ARGS='--seeds 5 --kills 2')"
 	@echo "make sandbox serve the sandbox on loopback (prints base URL and credentials)"
 	@echo "make dev     the Dagster UI on this project"
 	@echo "make demo-ui the Dagster UI on the demo's instance, with the demo's runs"
@@ -71,8 +71,11 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
 	$(BIN)/python -m benchmarks.publish
 
+# Slow tests, then sandbox worlds with every fault on and runs killed at random (tests/soak.py).
+SOAK_ARGS ?=
 soak: $(STAMP)
-	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS) || test $$? -eq 5
+	$(BIN)/python -m tests.soak $(SOAK_ARGS)
 
 sandbox: $(STAMP)
 	$(BIN)/recon sandbox serve --port 8765

@@ -33,7 +33,7 @@ from connectors.whalet.profile import PROFILE as WHALET
 from outputs.alert_rules import SEVERITIES
 from store import lake
 from store.breaks import Settings, parse_tolerance
-from store.files import write_atomically
+from store.warehouse import open_working
 
 _HTTP_DEFAULTS = HttpSettings()
 DEFAULT_LOOKBACK_DAYS = 3
@@ -84,16 +84,7 @@ class WarehouseResource(dg.ConfigurableResource):  # type: ignore[type-arg]
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        path = self.warehouse_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        published = self.published_path()
-        if not path.exists() and published.exists():
-            # A lost working copy, or a data dir from before the two files: every snapshot
-            # is a whole warehouse (history included), so the pipeline carries on from it.
-            # Copied beside and renamed, so a copy cut short is never taken for the warehouse.
-            path.with_name(path.name + ".wal").unlink(missing_ok=True)
-            write_atomically(path, lambda tmp: shutil.copyfile(published, tmp))
-        con = duckdb.connect(str(path))
+        con = open_working(self.warehouse_path(), self.published_path())
         try:
             yield con
         finally:

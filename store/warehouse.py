@@ -5,6 +5,10 @@ snapshots not loaded yet) with `INSERT OR REPLACE` on the entity key, so any ran
 re-run; `sql/staging/stg_<provider>__<entity>.sql` stages each of them.
 """
 
+import logging
+import os
+import shutil
+import time
 from datetime import date, datetime
 from pathlib import Path
 
@@ -14,7 +18,44 @@ import pyarrow as pa
 from connectors.schema import QUARANTINE_SCHEMA
 from store import duck, lake
 from store.datasets import DATASETS, SOURCE_FIELD, Dataset, dataset, tail_entity
+from store.files import write_atomically
 from store.landing.common import day_window
+
+log = logging.getLogger("recon.progress")
+
+
+def open_working(path: Path, published: Path) -> duckdb.DuckDBPyConnection:
+    """The working warehouse, for writing.
+
+    A lost working copy, or a data dir from before the two files, carries on from the
+    published snapshot: every snapshot is a whole warehouse, break history included. So does
+    a working file DuckDB cannot read (truncated, overwritten): it is set aside, named, for
+    whoever wants to look at it, and rebuilt from the snapshot, instead of failing every run
+    after it. A file another process has open is not broken: that error goes up as it is.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists() and published.exists():
+        _restore(path, published)
+    try:
+        return duckdb.connect(str(path))
+    except duckdb.IOException as exc:
+        if "not a valid DuckDB database file" not in str(exc) or not published.exists():
+            raise
+    aside = path.with_name(f"{path.name}.unreadable-{int(time.time())}")
+    os.replace(path, aside)
+    log.warning(
+        f"{path} could not be read as a DuckDB database; set aside as {aside.name} and "
+        f"rebuilt from the published snapshot {published}"
+    )
+    _restore(path, published)
+    return duckdb.connect(str(path))
+
+
+def _restore(path: Path, published: Path) -> None:
+    # Copied beside and renamed, so a copy cut short is never taken for the warehouse; a
+    # write-ahead log of the file it replaces would be replayed onto the copy.
+    path.with_name(path.name + ".wal").unlink(missing_ok=True)
+    write_atomically(path, lambda tmp: shutil.copyfile(published, tmp))
 
 
 def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:

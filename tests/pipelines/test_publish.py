@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -138,3 +139,24 @@ def test_a_run_that_never_published_leaves_no_trace_in_the_break_history(
         )
     assert len(run_ats) == 2 and stamped[1] not in run_ats
     assert seen == []
+
+
+def test_a_working_warehouse_that_cannot_be_read_is_set_aside_and_rebuilt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    world = build_world(WORLD)
+    first, last = WORLD.start_date, WORLD.start_date + timedelta(days=1)
+    with harness(world, tmp_path, monkeypatch) as h:
+        assert completed(h.run(first, last))
+        history = h.query("select break_id, first_seen_at from fct_breaks order by 1")
+        work = h.data_dir / "work" / "warehouse.duckdb"
+        with work.open("r+b") as broken:  # as `truncate -s 0` leaves it
+            broken.truncate(0)
+        caplog.set_level(logging.WARNING, logger="recon.progress")
+        assert completed(h.run(first, last))
+        again = h.query("select break_id, first_seen_at from fct_breaks order by 1")
+    aside = list(work.parent.glob("warehouse.duckdb.unreadable-*"))
+    assert len(aside) == 1 and aside[0].stat().st_size == 0
+    assert "set aside" in caplog.text and "rebuilt from the published snapshot" in caplog.text
+    # The history carries on from the snapshot: the same breaks, first seen when they were.
+    assert history and again == history
