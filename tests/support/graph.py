@@ -1,5 +1,5 @@
 """The asset graph as a reviewed artefact: every asset key with its group, deps, partitions
-and checks, and every job and schedule, sorted, as JSON.
+and checks, and every job, schedule and sensor, sorted, as JSON.
 
     python -m tests.support.graph      # rewrite tests/fixtures/asset_graph.json (make graph)
 """
@@ -37,7 +37,8 @@ def graph() -> dict[str, Any]:
         s.name: {"job": s.job_name, "cron": s.cron_schedule, "timezone": s.execution_timezone}
         for s in defs.get_repository_def().schedule_defs
     }
-    return {"assets": assets, "jobs": jobs, "schedules": schedules}
+    sensors = sorted(s.name for s in defs.get_repository_def().sensor_defs)
+    return {"assets": assets, "jobs": jobs, "schedules": schedules, "sensors": sensors}
 
 
 def text() -> str:
