@@ -31,7 +31,7 @@ def instance_at(folder: Path) -> dg.DagsterInstance:
                 return dg.DagsterInstance.from_config(str(folder))
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
-    except PermissionError as exc:
+    except OSError as exc:  # read-only, not a folder, full, ...
         raise ValueError(
             f"cannot write the Dagster instance in {folder} ({exc.strerror}): make it writable "
             "for this user, or point RECON_DATA_DIR (or DAGSTER_HOME) at a folder that is"
@@ -49,7 +49,7 @@ def open_instance(warehouse: WarehouseResource) -> dg.DagsterInstance:
         folder.mkdir(parents=True, exist_ok=True)
         if config.exists() and not (folder / "dagster.yaml").exists():
             shutil.copy(config, folder / "dagster.yaml")
-    except PermissionError as exc:
+    except OSError as exc:
         raise ValueError(
             f"cannot write to {folder} ({exc.strerror}): make {warehouse.root()} writable for "
             "this user, or set RECON_DATA_DIR to a folder that is"

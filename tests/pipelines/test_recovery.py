@@ -97,3 +97,34 @@ def test_a_run_killed_holding_the_warehouse_pool_never_blocks_the_next(tmp_path:
     assert mine.keys() == theirs.keys() and mine["raw_openapi__transactions"]
     for table in mine:
         assert mine[table] == theirs[table], table
+
+
+def test_first_runs_at_once_take_turns_creating_the_instance(tmp_path: Path) -> None:
+    """Four processes open the same new instance at the same moment; all of them get it."""
+    home = tmp_path / "dagster"
+    code = (
+        "import sys; from pathlib import Path; from pipelines.instance import instance_at; "
+        "instance_at(Path(sys.argv[1])).get_runs(); print('ok')"
+    )
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, str(home)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    outcomes = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0, 0], outcomes
+    assert all(out.strip() == "ok" for out, _ in outcomes)
+
+
+def test_a_data_dir_that_cannot_be_written_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    env = _env(blocked / "data", "http://127.0.0.1:9/v1")
+    done = _recon(["run", *RANGE], env, tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("recon: error: cannot write") and "Traceback" not in done.stderr
+    assert "RECON_DATA_DIR" in done.stderr
