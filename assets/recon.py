@@ -72,6 +72,7 @@ def _specs() -> list[dg.AssetSpec]:
         *(_model_spec(m, "marts" if m.startswith("fct_") else "recon") for m in breaks.MODELS),
         _model_spec(breaks.BREAKS, "recon"),
         _model_spec(breaks.BREAK_COUNTS, "marts"),
+        _model_spec(breaks.BREAK_EVENTS, "marts"),
         *(_model_spec(m, "marts") for m in breaks.MARTS),
         SNAPSHOT_SPEC,
     ]
@@ -81,7 +82,7 @@ SNAPSHOT = "warehouse_snapshot"
 SNAPSHOT_SPEC = dg.AssetSpec(
     SNAPSHOT,
     group_name="publish",
-    deps=[breaks.LEDGER, breaks.BREAKS, breaks.BREAK_COUNTS, *breaks.MARTS],
+    deps=[breaks.LEDGER, *breaks.HISTORY, *breaks.MARTS],
     kinds={"duckdb"},
     description=(
         "The read-only copy of the warehouse analysts open, $RECON_DATA_DIR/warehouse.duckdb, "
@@ -132,8 +133,7 @@ def recon_models(
     run_at = _now()
     with warehouse.connect() as con:
         ensure_raw_tables(con)
-        history = (breaks.BREAKS, breaks.BREAK_COUNTS)
-        adopted = publish.adopt_published_history(con, warehouse.published_path(), history)
+        adopted = publish.adopt_published_history(con, warehouse.published_path(), breaks.HISTORY)
         if adopted:
             context.log.warning(adopted)
         counts = breaks.reconcile(con, settings, run_at)

@@ -137,6 +137,10 @@ MODELS: tuple[str, ...] = (LEDGER, *HELPERS, *CHECK_NAMES, "int_breaks__found")
 BREAKS = "fct_breaks"
 # The count of breaks per check after every run, kept across runs like the breaks themselves.
 BREAK_COUNTS = "fct_break_counts"
+# Every change of every break, run by run (and, with the triage app, by people).
+BREAK_EVENTS = "fct_break_events"
+# The tables that carry history from run to run (the rest are rebuilt every run).
+HISTORY = (BREAKS, BREAK_COUNTS, BREAK_EVENTS)
 # Marts built from the same staged data after the breaks, for analysts.
 MARTS: tuple[str, ...] = ("fct_card_activity",)
 STATUSES = ("open", "pending", "resolved")
@@ -220,10 +224,24 @@ def _ensure_breaks(con: duckdb.DuckDBPyConnection) -> None:
             cast(null as timestamp) as first_seen_at,
             cast(null as timestamp) as last_seen_at,
             cast(null as timestamp) as opened_at,
-            cast(null as timestamp) as resolved_at
+            cast(null as timestamp) as resolved_at,
+            cast(null as integer) as opened_count,
+            cast(null as bigint) as age_days
         from int_breaks__found
         limit 0
         """
+    )
+    # Warehouses from before break events: a break that has an opening was opened once.
+    con.execute(f"alter table {BREAKS} add column if not exists opened_count integer")
+    con.execute(
+        f"update {BREAKS} set opened_count = case when opened_at is null then 0 else 1 end "
+        "where opened_count is null"
+    )
+    con.execute(f"alter table {BREAKS} add column if not exists age_days bigint")
+    con.execute(
+        f"create table if not exists {BREAK_EVENTS} (break_id varchar, event_at timestamp, "
+        "event varchar, status varchar, expected decimal(38, 8), actual decimal(38, 8), "
+        "difference decimal(38, 8), detail varchar, actor varchar)"
     )
     con.execute(
         f"create table if not exists {BREAK_COUNTS} (run_at timestamp, check_name varchar, "
@@ -258,6 +276,12 @@ def reconcile(
         )
         row = con.execute(f"select count(*) from {BREAK_COUNTS}").fetchone()
         counts[BREAK_COUNTS] = int(row[0]) if row else 0
+        con.execute(
+            f"create or replace table {BREAK_EVENTS} as {duck.sql_text(BREAK_EVENTS)}",
+            {"run_at": run_at},
+        )
+        row = con.execute(f"select count(*) from {BREAK_EVENTS}").fetchone()
+        counts[BREAK_EVENTS] = int(row[0]) if row else 0
         for mart in MARTS:
             counts[mart] = duck.build_model(con, mart)
         con.commit()
