@@ -21,6 +21,7 @@ from pathlib import Path
 
 import duckdb
 
+from store.duck import STORAGE_VERSION, connect_file
 from store.publish import publish, stamp
 
 BASELINE_ROWS = 500_000
@@ -28,7 +29,8 @@ LARGE_ROWS = 2_500_000
 
 
 def _warehouse(path: Path, rows: int) -> None:
-    with duckdb.connect(str(path)) as con:
+    # In the pipeline's storage format: publish refuses any other.
+    with connect_file(path) as con:
         con.execute(
             "create table fct_ledger_entries as select "
             "'openapi' as provider, (i % 50)::varchar as account_id, "
@@ -64,7 +66,10 @@ def _measure(folder: Path, rows: int) -> tuple[float, float, float, int]:
     # The way this project published first: DuckDB rewrites every table into a new file.
     with duckdb.connect(str(work)) as con:
         started = time.perf_counter()
-        con.execute("attach ? as snap", [str(folder / f"rewritten-{rows}.duckdb")])
+        con.execute(
+            f"attach ? as snap (storage_version '{STORAGE_VERSION}')",
+            [str(folder / f"rewritten-{rows}.duckdb")],
+        )
         con.execute(f'copy from database "{work.stem}" to snap')
         con.execute("checkpoint snap")
         con.execute("detach snap")

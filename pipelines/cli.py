@@ -51,6 +51,19 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sql(args: argparse.Namespace) -> int:
+    from assets.resources import WarehouseResource
+    from outputs.sql_shell import run_once, shell
+    from pipelines.runs import open_published
+
+    warehouse = WarehouseResource()
+    with open_published(warehouse) as con:  # read-only: the snapshot refuses every write
+        if args.query is None:
+            return shell(con, warehouse.published_path())
+        run_once(con, args.query)
+    return 0
+
+
 def _alerts(args: argparse.Namespace) -> int:
     """Send what is pending now, e.g. after a receiver was down: the same rules as a run's."""
     from assets.resources import AlertResource, WarehouseResource
@@ -136,6 +149,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", type=Path, help="HTML file (default: $RECON_DATA_DIR/reports/recon-report.html)"
     )
     report.set_defaults(func=_report)
+
+    sql = commands.add_parser(
+        "sql", help="SQL on the published warehouse, read-only: a shell, or one query with -c"
+    )
+    sql.add_argument("-c", dest="query", metavar="SQL", help="run these statements and exit")
+    sql.set_defaults(func=_sql)
 
     alerts = commands.add_parser(
         "alerts", help="send the break alerts still pending (new or resolved since last told)"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 from datetime import timedelta
@@ -44,7 +45,8 @@ def run_demo(seed: int) -> int:
 def command_path() -> str:
     """How to call `recon` again from here: the script this process runs, relative to the
     current folder when it is below it (`.venv/bin/recon` is not on PATH by default)."""
-    script = Path(sys.argv[0]).resolve()
+    # Absolute but not resolved: a `.venv` that is a symlink stays `.venv/bin/recon`.
+    script = Path(os.path.abspath(sys.argv[0]))
     if script.name != "recon" or not script.exists():
         return "recon"
     try:

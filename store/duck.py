@@ -17,6 +17,71 @@ import pyarrow as pa
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 
+# The storage format of every warehouse file the pipeline writes, named by the oldest DuckDB
+# release that reads it. Analysts open the published snapshot with DuckDB 1.4 LTS and later
+# (CLI, JDBC and ODBC drivers), while the pipeline runs a newer DuckDB whose default format
+# those cannot read. A file keeps the format it was created with; `store.warehouse` migrates
+# a working file in another one. docs/analyst-guide.md names this version.
+STORAGE_VERSION = "v1.4.0"
+
+
+def connect_file(path: Path) -> duckdb.DuckDBPyConnection:
+    """A warehouse file, opened for writing; one this creates is in STORAGE_VERSION."""
+    return duckdb.connect(str(path), config={"storage_compatibility_version": STORAGE_VERSION})
+
+
+def storage_version(con: duckdb.DuckDBPyConnection, database: str | None = None) -> str:
+    """The storage format of an attached database file (default: the connection's own), as
+    the oldest DuckDB release that reads it, e.g. "v1.4.0"."""
+    row = con.execute(
+        "select tags['storage_version'] from duckdb_databases() "
+        "where database_name = coalesce(?, current_database())",
+        [database],
+    ).fetchone()
+    if row is None or row[0] is None:
+        raise ValueError(f"database {database or '(current)'} has no storage version")
+    # DuckDB says "v1.4.0+": that release and every later one.
+    return str(row[0]).removesuffix("+")
+
+
+# What two attached databases must share to hold the same warehouse, besides every row.
+_CATALOG = {
+    "tables": "select table_name, comment from duckdb_tables() where database_name = ?",
+    "columns": (
+        "select table_name, column_index, column_name, data_type, comment "
+        "from duckdb_columns() where database_name = ?"
+    ),
+    "keys": (
+        "select table_name, constraint_type, constraint_text "
+        "from duckdb_constraints() where database_name = ?"
+    ),
+    "views": "select view_name, sql from duckdb_views() where database_name = ? and not internal",
+}
+
+
+def differences(con: duckdb.DuckDBPyConnection, a: str, b: str) -> list[str]:
+    """How attached databases `a` and `b` differ: tables, columns, keys, views and comments,
+    then every table's rows (as multisets). Empty when they hold the same warehouse."""
+    found: list[str] = []
+    for what, sql in _CATALOG.items():
+        mine, theirs = (sorted(map(str, con.execute(sql, [db]).fetchall())) for db in (a, b))
+        if mine != theirs:
+            found.append(f"{what} differ")
+    if found:
+        return found
+    for (table,) in con.execute(
+        "select table_name from duckdb_tables() where database_name = ? order by 1", [a]
+    ).fetchall():
+        # Names come from the catalogue; equal counts and nothing of `a` missing from `b`
+        # make the two multisets of rows equal.
+        row = con.execute(
+            f'select (select count(*) from {a}."{table}") = (select count(*) from {b}."{table}"), '
+            f'(select count(*) from (from {a}."{table}" except all from {b}."{table}"))'
+        ).fetchone()
+        if row is None or not row[0] or row[1]:
+            found.append(f"rows of {table} differ")
+    return found
+
 
 def duckdb_type(t: pa.DataType) -> str:
     if pa.types.is_decimal(t):

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import duckdb
 
+from store.duck import STORAGE_VERSION, storage_version
 from store.files import fsync
 
 log = logging.getLogger("recon.publish")
@@ -173,9 +174,10 @@ def publish(work: Path, target: Path, run_id: str) -> Published:
 
     The caller has stamped and checkpointed `work` and closed it, and holds the warehouse
     pool, so the file is whole and nothing writes it. A byte copy is ~40 times faster than
-    DuckDB's COPY FROM DATABASE (make bench). The copy is written beside `target`, synced,
-    opened read-only to prove it is whole and holds this run, then renamed over `target`: a
-    reader sees the old snapshot or the new one, never a mix.
+    DuckDB's COPY FROM DATABASE (make bench), so the snapshot has the working file's storage
+    format, `STORAGE_VERSION`. The copy is written beside `target`, synced, opened read-only
+    to prove it is whole, holds this run and is in that format, then renamed over `target`:
+    a reader sees the old snapshot or the new one, never a mix.
     """
     if work.with_name(work.name + ".wal").exists():
         raise RuntimeError(f"{work} has a write-ahead log: it is not closed and checkpointed")
@@ -187,8 +189,15 @@ def publish(work: Path, target: Path, run_id: str) -> Published:
     fsync(staging)
     with duckdb.connect(str(staging), read_only=True) as con:
         publication = read_publication(con)
+        version = storage_version(con)
     if publication is None or publication.run_id != run_id:
         raise RuntimeError(f"the copy of {work} does not hold run {run_id}; nothing published")
+    if version != STORAGE_VERSION:
+        # Analysts' DuckDB 1.4 tools could not open it (docs/analyst-guide.md).
+        raise RuntimeError(
+            f"the copy of {work} is in storage version {version}, not {STORAGE_VERSION}; "
+            "nothing published"
+        )
     _set_aside_wal(target)
     os.replace(staging, target)
     fsync(target.parent)

@@ -32,23 +32,30 @@ def open_working(path: Path, published: Path) -> duckdb.DuckDBPyConnection:
     a working file DuckDB cannot read (truncated, overwritten): it is set aside, named, for
     whoever wants to look at it, and rebuilt from the snapshot, instead of failing every run
     after it. A file another process has open is not broken: that error goes up as it is.
+    A working file in another storage format than `duck.STORAGE_VERSION` (made before the
+    pipeline named one) is migrated once, so the snapshots copied from it are too.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists() and published.exists():
         _restore(path, published)
     try:
-        return duckdb.connect(str(path))
+        con = duck.connect_file(path)
     except duckdb.IOException as exc:
         if "not a valid DuckDB database file" not in str(exc) or not published.exists():
             raise
-    aside = path.with_name(f"{path.name}.unreadable-{int(time.time())}")
-    os.replace(path, aside)
-    log.warning(
-        f"{path} could not be read as a DuckDB database; set aside as {aside.name} and "
-        f"rebuilt from the published snapshot {published}"
-    )
-    _restore(path, published)
-    return duckdb.connect(str(path))
+        aside = path.with_name(f"{path.name}.unreadable-{int(time.time())}")
+        os.replace(path, aside)
+        log.warning(
+            f"{path} could not be read as a DuckDB database; set aside as {aside.name} and "
+            f"rebuilt from the published snapshot {published}"
+        )
+        _restore(path, published)
+        con = duck.connect_file(path)
+    if duck.storage_version(con) == duck.STORAGE_VERSION:
+        return con
+    con.close()  # checkpointed: the migration reads the whole file, no write-ahead log
+    log.warning(migrate_storage(path))
+    return duck.connect_file(path)
 
 
 def _restore(path: Path, published: Path) -> None:
@@ -56,6 +63,48 @@ def _restore(path: Path, published: Path) -> None:
     # write-ahead log of the file it replaces would be replayed onto the copy.
     path.with_name(path.name + ".wal").unlink(missing_ok=True)
     write_atomically(path, lambda tmp: shutil.copyfile(published, tmp))
+
+
+def migrate_storage(path: Path) -> str:
+    """Rewrite a closed warehouse file in `duck.STORAGE_VERSION`, keeping every table.
+
+    DuckDB never changes the format of an existing file, so the tables are copied into a new
+    file beside it (COPY FROM DATABASE: tables, keys, views and comments), checked against the
+    original table by table, and the new file renamed over the old one. Until the rename the
+    original is untouched; a copy that fails or differs leaves it as it was. Returns what was
+    done, for the log.
+    """
+    with duckdb.connect() as con:
+        con.execute("attach ? as original (read_only)", [str(path)])
+        found = duck.storage_version(con, "original")
+
+    def copy(tmp: Path) -> None:
+        try:
+            with duckdb.connect() as con:
+                con.execute("attach ? as original (read_only)", [str(path)])
+                # The version is our constant; ATTACH options take no parameters.
+                con.execute(
+                    f"attach ? as migrated (storage_version '{duck.STORAGE_VERSION}')", [str(tmp)]
+                )
+                con.execute("copy from database original to migrated")
+                differences = duck.differences(con, "original", "migrated")
+                if differences:
+                    raise RuntimeError(
+                        f"migrating {path} to storage version {duck.STORAGE_VERSION} changed "
+                        f"it ({'; '.join(differences)}); the file is left as it was"
+                    )
+                con.execute("detach migrated")  # checkpoints it: the file is whole
+        finally:
+            # A copy that failed may leave its write-ahead log; the copy itself goes with
+            # write_atomically.
+            tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
+
+    write_atomically(path, copy)
+    return (
+        f"{path} was in DuckDB storage version {found}; migrated once to "
+        f"{duck.STORAGE_VERSION} (readable by DuckDB {duck.STORAGE_VERSION.lstrip('v')} and "
+        "later): every table, the break history included, copied and checked"
+    )
 
 
 def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:

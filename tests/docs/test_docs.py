@@ -1,6 +1,6 @@
 """The analyst docs against a real published warehouse: the data dictionary names every mart
 column and nothing else, DuckDB carries its text as comments, and every query of the analyst
-guide runs read-only."""
+guide runs read-only, with the project's DuckDB and with the oldest one the guide promises."""
 
 from __future__ import annotations
 
@@ -16,7 +16,10 @@ import pytest
 
 from sandbox import JtConfig, WhaletConfig, WorldConfig, build_world
 from sandbox.config import ANOMALY_KINDS, JT_ANOMALY_KINDS, WHALET_ANOMALY_KINDS
+from store.duck import STORAGE_VERSION
 from store.publish import DICTIONARY, MART_PREFIXES, read_dictionary
+from tests.support import query_reader
+from tests.support.duckdb_lts import LTS, read_with_lts
 from tests.support.harness import completed, harness
 
 GUIDE = DICTIONARY.with_name("analyst-guide.md")
@@ -241,3 +244,23 @@ def test_the_lineage_query_reads_the_breaks_row_from_its_landed_file(warehouse: 
     # entry_arithmetic's actual is the entry's amount: the landed file holds it as sent.
     assert brk == [(row["amount"], row["source_file"])]
     assert Path(row["source_file"]).is_file()
+
+
+def test_duckdb_1_4_opens_the_snapshot_and_every_query_of_the_guide_gives_the_same_rows(
+    warehouse: Path,
+) -> None:
+    """Analysts' CLIs and JDBC/ODBC drivers of the 1.4 LTS line open the published file: a
+    DuckDB 1.4 of its own virtualenv reads it read-only, in the storage version the guide
+    names, and answers every query of the guide as the pipeline's DuckDB does."""
+    queries = [sql for _, _, sql, _ in guide_sections()]
+    theirs = read_with_lts(warehouse, queries)
+    assert theirs["duckdb_version"].startswith(f"{LTS}.")
+    guide = GUIDE.read_text()
+    assert f"storage version `{STORAGE_VERSION}`" in guide and f"DuckDB {LTS}" in guide
+    assert theirs["storage_version"] == f"{STORAGE_VERSION}+"
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        ours = [query_reader.results(con, sql) for sql in queries]
+    assert len(ours) >= 10 and all("rows" in r for r in ours), ours
+    assert sum(len(r["rows"]) for r in ours) > 50
+    for sql, mine, old in zip(queries, ours, theirs["results"], strict=True):
+        assert old == mine, sql

@@ -17,6 +17,7 @@ import pytest
 
 from pipelines import cli
 from sandbox import WorldConfig, build_world
+from store import duck
 from store.publish import read_dictionary
 from tests.support.harness import completed, harness
 from tests.support.snapshot_reader import signature
@@ -160,3 +161,45 @@ def test_a_working_warehouse_that_cannot_be_read_is_set_aside_and_rebuilt(
     assert "set aside" in caplog.text and "rebuilt from the published snapshot" in caplog.text
     # The history carries on from the snapshot: the same breaks, first seen when they were.
     assert history and again == history
+
+
+def rewrite_in_default_format(path: Path) -> None:
+    """The same warehouse as DuckDB writes it when no storage version is named, as data dirs
+    made before the pipeline named one hold it."""
+    copy = path.with_name("default-format.duckdb")
+    with duckdb.connect() as con:
+        con.execute("attach ? as original (read_only)", [str(path)])
+        con.execute("attach ? as copy", [str(copy)])
+        con.execute("copy from database original to copy")
+    os.replace(copy, path)
+
+
+def storage_version_of(path: Path) -> str:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return duck.storage_version(con)
+
+
+def test_a_data_dir_from_before_the_storage_version_is_migrated_once_with_its_history(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    world = build_world(WORLD)
+    first, last = WORLD.start_date, WORLD.start_date + timedelta(days=1)
+    with harness(world, tmp_path, monkeypatch) as h:
+        assert completed(h.run(first, last))
+        work = h.data_dir / "work" / "warehouse.duckdb"
+        for path in (work, h.published):
+            rewrite_in_default_format(path)
+            assert storage_version_of(path) == "v2.0.0"
+        history = h.query("select break_id, status, first_seen_at from fct_breaks order by 1")
+        caplog.set_level(logging.WARNING, logger="recon.progress")
+        assert completed(h.run(first, last))
+        again = h.query("select break_id, status, first_seen_at from fct_breaks order by 1")
+        runs = h.query("select count(distinct run_at) from fct_break_counts")[0][0]
+    migrated = [r.getMessage() for r in caplog.records if "migrated once" in r.getMessage()]
+    assert len(migrated) == 1 and str(work) in migrated[0]
+    assert storage_version_of(work) == storage_version_of(h.published) == duck.STORAGE_VERSION
+    assert work.read_bytes() == h.published.read_bytes()  # the snapshot is a byte copy
+    assert list(work.parent.iterdir()) == [work]
+    # The history carries on: the same breaks, first seen when they were, and both runs.
+    assert history and again == history
+    assert runs == 2
