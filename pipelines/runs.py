@@ -30,6 +30,7 @@ from store import duck
 from store.breaks import open_error_breaks
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+OWN_PACKAGES = ("connectors.", "store.", "outputs.", "assets.", "pipelines.")
 
 
 def dagster_instance(warehouse: WarehouseResource) -> dg.DagsterInstance:
@@ -110,6 +111,11 @@ def _print_failures(result: dg.ExecuteInProcessResult) -> bool:
             while error is not None and error.cause is not None:
                 error = error.cause
             message = error.message.strip() if error else "unknown error"
+            # Our own errors say what went wrong in words; their class path
+            # ("connectors.http.ProviderError: ") is noise. A Python error keeps its name.
+            kind, sep, said = message.partition(": ")
+            if sep and kind.startswith(OWN_PACKAGES):
+                message = said
             print(f"recon: step {event.step_key} failed: {message}", file=sys.stderr)
             failed = True
     return failed
