@@ -30,7 +30,6 @@ from store import duck
 from store.breaks import open_error_breaks
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-OWN_PACKAGES = ("connectors.", "store.", "outputs.", "assets.", "pipelines.")
 
 
 def dagster_instance(warehouse: WarehouseResource) -> dg.DagsterInstance:
@@ -104,6 +103,7 @@ def run_days(
 def _print_failures(result: dg.ExecuteInProcessResult) -> bool:
     """Print each failed step's innermost error; True if any step failed."""
     failed = False
+    own = ("connectors.", "store.", "outputs.", "assets.", "pipelines.")
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data is not None:
             error = event.step_failure_data.error
@@ -114,7 +114,7 @@ def _print_failures(result: dg.ExecuteInProcessResult) -> bool:
             # Our own errors say what went wrong in words; their class path
             # ("connectors.http.ProviderError: ") is noise. A Python error keeps its name.
             kind, sep, said = message.partition(": ")
-            if sep and kind.startswith(OWN_PACKAGES):
+            if sep and kind.startswith(own):
                 message = said
             print(f"recon: step {event.step_key} failed: {message}", file=sys.stderr)
             failed = True
