@@ -102,6 +102,8 @@ class _ProviderResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     base_url: str | None = None
     timezone: str | None = None
     window_attempts: int = 2
+    # A time window that keeps shifting is read in halves, down to slices this short.
+    min_slice_seconds: int = 60
     # Defaults come from HttpSettings so the HTTP layer states them once.
     timeout_seconds: float = _HTTP_DEFAULTS.timeout_seconds
     max_attempts: int = _HTTP_DEFAULTS.max_attempts
@@ -201,7 +203,14 @@ class OpenApiResource(_ProviderResource):
     def client(self) -> Iterator[OpenApiClient]:
         http = self.http(OPENAPI.codes)
         try:
-            yield OpenApiClient(http, OPENAPI, self.page_size, self.window_attempts)
+            yield OpenApiClient(
+                http,
+                OPENAPI,
+                self.page_size,
+                self.window_attempts,
+                self.min_slice_seconds,
+                self.credentials(),
+            )
         finally:
             http.close()
 
@@ -228,7 +237,15 @@ class JtResource(_ProviderResource):
         signer = Signer.from_file(Path(key_file))
         http = self.http(JT.codes)
         try:
-            yield JtClient(http, app_id, signer, JT, self.page_size, self.window_attempts)
+            yield JtClient(
+                http,
+                app_id,
+                signer,
+                JT,
+                self.page_size,
+                self.window_attempts,
+                min_slice_seconds=self.min_slice_seconds,
+            )
         finally:
             http.close()
 

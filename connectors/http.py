@@ -3,9 +3,11 @@
 Providers speak JSON envelopes (``{"code": ..., "message": ..., "data": ...}``) over POST.
 This module owns everything about talking to them that must be identical across providers:
 timeouts, a request budget, retries with jittered backoff, honouring ``Retry-After``,
-turning business codes into "ok / retry / fail", Decimal-exact JSON parsing, and the
-page loop. Request bodies carry API keys, so nothing here ever logs or raises with a body,
-a header or a credential in the text.
+turning business codes into "ok / retry / fail", Decimal-exact JSON parsing, and the shape
+of what a provider answered (`Expect`: `data` an object, a list under its key, a whole-number
+`total`). Request bodies carry API keys, so nothing here ever logs or raises with a body or a
+header; whatever the provider says (its message, a malformed value) reaches an exception only
+on one line and through `connectors.redact` with the client's configured secrets.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from types import TracebackType
 from typing import Any, Self
 
 import httpx
+
+from connectors.redact import Secrets, one_line, redact
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,64 @@ class ProviderError(Exception):
     def __init__(self, message: str, code: object = None) -> None:
         super().__init__(message)
         self.code = code
+
+
+@dataclass(frozen=True)
+class Expect:
+    """The shape an ok answer's `data` must have: always an object; with `list_key`, a list
+    under that key (its rows may be anything: a row that is not an object is the caller's to
+    quarantine); with `total_key`, a whole number of rows under that key."""
+
+    list_key: str | None = None
+    total_key: str | None = None
+
+
+OBJECT = Expect()
+
+
+def page_of(list_key: str, total_key: str | None = "total") -> Expect:
+    return Expect(list_key, total_key)
+
+
+def _shape_problem(data: object, expect: Expect) -> str | None:
+    """What is wrong with `data` for `expect`, in words, or None."""
+    if not isinstance(data, dict):
+        return f"`data` is {json_kind(data)}, expected an object"
+    key, total = expect.list_key, expect.total_key
+    if key is not None and key not in data:
+        return f"`data` has no `{key}`"
+    if key is not None and not isinstance(data[key], list):
+        return f"`{key}` is {json_kind(data[key])}, expected a list"
+    if total is not None:
+        if total not in data:
+            return f"`data` has no `{total}`"
+        value = data[total]
+        whole = isinstance(value, int) and not isinstance(value, bool)
+        if isinstance(value, decimal.Decimal) and value == value.to_integral_value():
+            data[total], whole = int(value), True
+        if not whole or data[total] < 0:
+            shown = (
+                f" {json.dumps(value, default=str)[:40]}" if isinstance(value, str | int) else ""
+            )
+            if isinstance(value, decimal.Decimal):
+                shown = f" {value}"
+            return f"`{total}` is {json_kind(value)}{shown}, expected a whole number of rows"
+    return None
+
+
+def json_kind(value: object) -> str:
+    """What a decoded JSON value is, in words ("a list", "null"), for messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | decimal.Decimal):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    return "an object" if isinstance(value, dict) else type(value).__name__
 
 
 class RetriesExhausted(Exception):
@@ -125,8 +187,12 @@ class JsonHttpClient:
         rng: random.Random | None = None,
         logger: logging.Logger | None = None,
         headers: Mapping[str, str] | None = None,
+        secrets: Secrets | None = None,
     ) -> None:
         self._settings = settings
+        # What this client's provider must never be quoted saying: its credentials (added by
+        # the provider's client as it learns them, tokens included).
+        self.secrets = secrets if secrets is not None else Secrets()
         self._codes = codes
         self._sleep = sleep
         self._rng = rng if rng is not None else random.Random()
@@ -151,8 +217,14 @@ class JsonHttpClient:
         *,
         context: str,
         headers: Callable[[], Mapping[str, str]] | None = None,
+        expect: Expect | None = None,
+        detail: str = "",
     ) -> Any:
         """POST base_url + path with a JSON body; return the envelope's data field.
+
+        With `expect`, `data` must have that shape or the call fails with a ProviderError
+        naming the request (`context`, the path and `detail`, e.g. the window and page) and
+        what was wrong, on one line; a malformed answer is not retried.
 
         `body` may be a function, called for every attempt: a signed body carries a
         timestamp that must be fresh when it is sent, not when the first attempt was made.
@@ -180,6 +252,11 @@ class JsonHttpClient:
             else:
                 outcome = self._interpret(response, path, context)
             if not isinstance(outcome, _Transient):
+                if expect is not None:
+                    problem = _shape_problem(outcome, expect)
+                    if problem is not None:
+                        where = f"POST {path}" + (f" ({detail})" if detail else "")
+                        raise self.refusal(f"{context}: {where}: malformed response: {problem}")
                 return outcome
             last = outcome
             if attempt == max_attempts:
@@ -204,6 +281,15 @@ class JsonHttpClient:
             f"{context}: POST {path} failed after {max_attempts} attempts; last: {last.detail}"
         )
 
+    def redact(self, text: str) -> str:
+        """Provider text fit for an exception or a log line: one line, without this client's
+        secrets or card numbers (connectors.redact)."""
+        return redact(one_line(text), self.secrets)
+
+    def refusal(self, message: str, code: object = None) -> ProviderError:
+        """A ProviderError whose message is redacted (it may quote the provider)."""
+        return ProviderError(self.redact(message), code)
+
     def _backoff(self, retry_index: int) -> float:
         s = self._settings
         cap = min(s.backoff_max_seconds, s.backoff_base_seconds * 2**retry_index)
@@ -220,7 +306,7 @@ class JsonHttpClient:
         if status >= 500:
             return _Transient(f"http_{status}", f"HTTP {status}")
         if not 200 <= status < 300:
-            raise ProviderError(f"{context}: HTTP {status} for POST {path}")
+            raise self.refusal(f"{context}: HTTP {status} for POST {path}")
 
         try:
             envelope = json.loads(response.text, parse_float=decimal.Decimal)
@@ -231,24 +317,25 @@ class JsonHttpClient:
 
         codes = self._codes
         if codes.code_field not in envelope:
-            raise ProviderError(f"{context}: response to POST {path} has no {codes.code_field!r}")
+            raise self.refusal(f"{context}: response to POST {path} has no {codes.code_field!r}")
         code = envelope[codes.code_field]
-        provider_message = envelope.get(codes.message_field)
+        said = envelope.get(codes.message_field)
+        provider_message = said if isinstance(said, str) else json.dumps(said, default=str)
         if code == codes.ok:
             if codes.data_field not in envelope:
-                raise ProviderError(
+                raise self.refusal(
                     f"{context}: ok response to POST {path} has no {codes.data_field!r}"
                 )
             return envelope[codes.data_field]
         if not isinstance(code, Hashable):
-            raise ProviderError(f"{context}: unrecognised code {code!r}: {provider_message}", code)
+            raise self.refusal(f"{context}: unrecognised code {code!r}: {provider_message}", code)
         if code in codes.retryable:
             return _Transient(f"code_{code}", f"retryable code {code}")
         if code in codes.fatal:
-            raise ProviderError(
+            raise self.refusal(
                 f"{context}: {codes.fatal[code]} (code {code}): {provider_message}", code
             )
-        raise ProviderError(f"{context}: unknown code {code!r}: {provider_message}", code)
+        raise self.refusal(f"{context}: unknown code {code!r}: {provider_message}", code)
 
     def close(self) -> None:
         self._client.close()

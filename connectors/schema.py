@@ -2,20 +2,27 @@
 
 A row either converts exactly (every amount a Decimal at its declared precision, integer minor
 units as integers, every time a naive datetime on the provider's clock) or is refused whole
-with the reason; nothing is rounded, guessed or dropped. Each provider module declares its
-entities with `cols` and converts with `convert_rows`.
+with the reason; nothing is rounded, guessed or dropped. A row that is not an object at all is
+quarantined too. Each provider module declares its entities with `cols` and converts with
+`convert_rows`, which also counts the fields a row carries that its schema does not know (a
+provider changing its API shows up in the run's output rather than silently dropped).
+Quarantined rows and reasons are kept without card numbers (connectors.redact).
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 import pyarrow as pa
 
+from connectors.http import json_kind
 from connectors.money import ValueRefused, to_datetime, to_decimal, to_int, to_text
+from connectors.redact import redact, redact_value
 
 # money: major units at 2 decimals; decimal: major units at up to 8 decimals (an amount that
 # must be checked rather than trusted); minor: integer minor units, named *_minor.
@@ -61,6 +68,14 @@ class EntitySchema:
     account: str = "customer_id"
     account_kind: Kind = "int"
 
+    @cached_property
+    def known_fields(self) -> frozenset[str]:
+        """The provider's field names this schema reads (the first part of a dotted source),
+        and the account column, which some providers repeat in their rows."""
+        return frozenset(
+            {(c.source or c.name).split(".")[0] for c in self.columns} | {self.account}
+        )
+
     def arrow_schema(self, extra: Mapping[str, pa.DataType] | None = None) -> pa.Schema:
         fields = [pa.field(self.account, ARROW_TYPES[self.account_kind], nullable=False)]
         fields += [pa.field(c.name, ARROW_TYPES[c.kind]) for c in self.columns]
@@ -96,15 +111,23 @@ def _convert(column: Column, value: object, datetime_format: str) -> object:
     return json.dumps(value, default=str, ensure_ascii=False, sort_keys=True)
 
 
-def raw_text(row: Mapping[str, Any]) -> str:
-    """A row as JSON text for quarantine; numbers keep their exact digits."""
-    return json.dumps(row, default=str, ensure_ascii=False, sort_keys=True)
+def raw_text(row: object) -> str:
+    """A row as JSON text for quarantine; numbers keep their exact digits, card numbers do
+    not survive."""
+    return json.dumps(redact_value(row), default=str, ensure_ascii=False, sort_keys=True)
 
 
 @dataclass
 class Converted:
     rows: list[dict[str, Any]]
     quarantined: list[dict[str, Any]]
+    # Fields the schema does not know -> how many rows carried each.
+    unknown: Counter[str] = field(default_factory=Counter)
+
+    def add(self, other: Converted) -> None:
+        self.rows += other.rows
+        self.quarantined += other.quarantined
+        self.unknown.update(other.unknown)
 
 
 def convert_rows(
@@ -117,11 +140,13 @@ def convert_rows(
     """Typed rows for landing, and the rows refused with their reasons."""
     rows: list[dict[str, Any]] = []
     quarantined: list[dict[str, Any]] = []
+    unknown: Counter[str] = Counter()
     for raw in raw_rows:
         if not isinstance(raw, Mapping):
-            reason = f"row is not an object: {raw!r}"
-            quarantined.append(quarantine_row(schema, account, {}, reason))
+            reason = f"row is not an object but {json_kind(raw)}"
+            quarantined.append(quarantine_row(schema, account, raw, reason))
             continue
+        unknown.update(str(name) for name in raw if name not in schema.known_fields)
         try:
             row: dict[str, Any] = {schema.account: account}
             for column in schema.columns:
@@ -131,23 +156,27 @@ def convert_rows(
             continue
         row.update(extra or {})
         rows.append(row)
-    return Converted(rows, quarantined)
+    return Converted(rows, quarantined, unknown)
 
 
 def quarantine_row(
-    schema: EntitySchema, account: object, raw: Mapping[str, Any], reason: str
+    schema: EntitySchema, account: object, raw: object, reason: str
 ) -> dict[str, Any]:
     by_name = {c.name: c for c in schema.columns}
-    key = "|".join(
-        str(by_name[k].value(raw) or "") if k in by_name else ""
-        for k in schema.key
-        if k != schema.account
+    key = (
+        "|".join(
+            str(by_name[k].value(raw) or "") if k in by_name else ""
+            for k in schema.key
+            if k != schema.account
+        )
+        if isinstance(raw, Mapping)
+        else ""
     )
     return {
         "entity": schema.entity,
         "account_id": str(account),
-        "row_key": key,
-        "reason": reason,
+        "row_key": redact(key),
+        "reason": redact(reason),
         "raw": raw_text(raw),
     }
 

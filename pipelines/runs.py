@@ -127,6 +127,7 @@ def release_dead_runs(instance: dg.DagsterInstance, resources: Resources) -> Non
 def _print_failures(result: dg.ExecuteInProcessResult) -> bool:
     """Print each failed step's innermost error; True if any step failed."""
     failed = False
+    own = ("connectors.", "store.", "outputs.", "assets.", "pipelines.")
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data is not None:
             error = event.step_failure_data.error
@@ -134,6 +135,11 @@ def _print_failures(result: dg.ExecuteInProcessResult) -> bool:
             while error is not None and error.cause is not None:
                 error = error.cause
             message = error.message.strip() if error else "unknown error"
+            # Our own errors say what went wrong in words; their class path
+            # ("connectors.http.ProviderError: ") is noise. A Python error keeps its name.
+            kind, sep, said = message.partition(": ")
+            if sep and kind.startswith(own):
+                message = said
             print(f"recon: step {event.step_key} failed: {message}", file=sys.stderr)
             failed = True
     return failed

@@ -1,4 +1,4 @@
-"""The embedded fake providers: a seeded world, planted anomalies, transport faults, ASGI apps.
+"""The embedded fake providers: a seeded world, planted anomalies, faults, ASGI apps.
 
 OPEN-API (`SandboxApp`), JT wallet (`JtApp`) and Whalet (`WhaletApp`) serve one world on one
 clock. It imitates the providers; it shares no code with the pipeline's connectors.
@@ -10,6 +10,7 @@ from sandbox.config import (
     ANOMALY_KINDS,
     FAULT_KINDS,
     JT_ANOMALY_KINDS,
+    RESPONSE_FAULT_KINDS,
     WHALET_ANOMALY_KINDS,
     FaultConfig,
     JtConfig,
@@ -28,6 +29,7 @@ __all__ = [
     "ANOMALY_KINDS",
     "FAULT_KINDS",
     "JT_ANOMALY_KINDS",
+    "RESPONSE_FAULT_KINDS",
     "WHALET_ANOMALY_KINDS",
     "FaultConfig",
     "JtApp",

@@ -70,11 +70,13 @@ class SandboxApp(AsgiApp):
             )
         try:
             result = handler(self.world, customer, params)
+            list_key = result.key if isinstance(result, ListResult) else None
             if isinstance(result, ListResult):
                 result = _page(result, params, shift=fault == "page_shift")
         except ParamError as exc:
             return _envelope(1002, f"invalid parameter: {exc}")
-        response = json_response(200, {"code": 0, "message": "success", "data": result})
+        data = self.faults.malform(fault, result, list_key)
+        response = json_response(200, {"code": 0, "message": "success", "data": data})
         return truncate(response) if fault == "truncated" else response
 
 

@@ -40,14 +40,30 @@ FAULT_KINDS: tuple[str, ...] = (
     "page_shift",
 )
 
+# Malformed answers: a successful response whose body breaks the contract's shape. Kept apart
+# from FAULT_KINDS (which a careful client survives) because a client must refuse them.
+RESPONSE_FAULT_KINDS: tuple[str, ...] = (
+    "data_list",  # `data` is a list (the data object wrapped in one)
+    "data_null",  # `data` is null
+    "row_not_object",  # the first row of a list page is a JSON string of itself
+    "list_missing",  # the list key is absent from `data`
+    "list_not_list",  # the list key holds an object instead of a list
+    "total_missing",  # a list page without `total`
+    "total_not_number",  # `total` is the string "many"
+    "unknown_field",  # every row of a list page carries a field the contract does not define
+)
+
 
 @dataclass(frozen=True)
 class FaultConfig:
-    """Transport faults: the share of requests that get each fault.
+    """Transport faults and malformed answers: the share of requests that get each.
 
-    Faults never change the data, only how it is served. At most one fault hits a request.
-    `page_shift` applies only to list requests for page 2 or later (where a row inserted at the
-    head of the window pushes the page down by one); the other rates apply to every request.
+    Transport faults never change the data, only how it is served. At most one fault hits a
+    request. `page_shift` applies only to list requests for page 2 or later (where a row
+    inserted at the head of the window pushes the page down by one); the other rates apply to
+    every request. A response fault (RESPONSE_FAULT_KINDS) bends the shape of a successful
+    answer of a data endpoint (not Whalet's token exchange); one that does not apply to the
+    answer drawn for (a `total` fault on a detail endpoint) leaves it as it was.
     """
 
     rates: dict[str, float] = field(default_factory=dict)
@@ -55,9 +71,10 @@ class FaultConfig:
     slow_seconds: float = 5.0
 
     def __post_init__(self) -> None:
-        unknown = set(self.rates) - set(FAULT_KINDS)
+        known = FAULT_KINDS + RESPONSE_FAULT_KINDS
+        unknown = set(self.rates) - set(known)
         if unknown:
-            raise ValueError(f"unknown fault kinds {sorted(unknown)}; known: {list(FAULT_KINDS)}")
+            raise ValueError(f"unknown fault kinds {sorted(unknown)}; known: {list(known)}")
         for kind, rate in self.rates.items():
             if not 0.0 <= rate <= 1.0:
                 raise ValueError(f"fault rate for {kind} must be within [0, 1], got {rate}")
@@ -66,7 +83,7 @@ class FaultConfig:
 
     @classmethod
     def every_fault(cls, rate: float = 0.05, **kwargs: Any) -> FaultConfig:
-        """Every fault kind on at the same rate."""
+        """Every transport fault kind on at the same rate."""
         return cls(rates=dict.fromkeys(FAULT_KINDS, rate), **kwargs)
 
 

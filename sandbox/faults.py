@@ -1,18 +1,22 @@
-"""Transport faults: decides, per request, whether and how serving it goes wrong.
+"""Faults: decides, per request, whether and how serving it goes wrong.
 
 Draws come from one seeded stream in request order, so the same seed and the same sequence
 of requests meet the same faults, and memory stays constant however many requests arrive.
 A retried request draws again, as it would meet a fresh fault (or none) at a real provider.
+Response faults (`malform`) bend a successful answer's shape; transport faults are the apps'.
 """
 
 from __future__ import annotations
 
 import random
 from collections import Counter
+from typing import Any
 
-from sandbox.config import FAULT_KINDS, FaultConfig
+from sandbox.config import FAULT_KINDS, RESPONSE_FAULT_KINDS, FaultConfig
+from sandbox.render import dumps
 
-_EXCLUSIVE = tuple(k for k in FAULT_KINDS if k != "page_shift")
+_EXCLUSIVE = tuple(k for k in FAULT_KINDS + RESPONSE_FAULT_KINDS if k != "page_shift")
+UNKNOWN_FIELD = "settlement_batch"  # the field `unknown_field` adds to every row
 
 
 class FaultPlan:
@@ -34,7 +38,8 @@ class FaultPlan:
         for kind in _EXCLUSIVE:
             acc += self.cfg.rates.get(kind, 0.0)
             if u_fault < acc:
-                self.counts[kind] += 1
+                if kind not in RESPONSE_FAULT_KINDS:  # those count where they apply
+                    self.counts[kind] += 1
                 return kind, u_detail
         if pageable:
             self.page_requests += 1
@@ -42,3 +47,43 @@ class FaultPlan:
                 self.counts["page_shift"] += 1
                 return "page_shift", u_detail
         return None, u_detail
+
+    def malform(self, kind: str | None, data: Any, list_key: str | None) -> Any:
+        """`data` as the response fault `kind` serves it (a copy), counted; `data` itself when
+        `kind` is no response fault or does not apply to it (`list_key`: where its rows are,
+        None for an answer that is no list)."""
+        if kind not in RESPONSE_FAULT_KINDS:
+            return data
+        bent = _malformed(kind, data, list_key)
+        if bent is not _UNCHANGED:
+            self.counts[kind] += 1
+            return bent
+        return data
+
+
+_UNCHANGED = object()
+
+
+def _malformed(kind: str, data: Any, list_key: str | None) -> Any:
+    if kind == "data_list":
+        return [data]
+    if kind == "data_null":
+        return None
+    if not isinstance(data, dict) or list_key is None or list_key not in data:
+        return _UNCHANGED
+    rows, out = data[list_key], dict(data)
+    if kind == "row_not_object" and rows:
+        out[list_key] = [dumps(rows[0]), *rows[1:]]
+    elif kind == "list_missing":
+        del out[list_key]
+    elif kind == "list_not_list":
+        out[list_key] = {"rows": rows}
+    elif kind == "total_missing" and "total" in out:
+        del out["total"]
+    elif kind == "total_not_number" and "total" in out:
+        out["total"] = "many"
+    elif kind == "unknown_field" and rows:
+        out[list_key] = [{**r, UNKNOWN_FIELD: "B-0001"} for r in rows]
+    else:
+        return _UNCHANGED
+    return out

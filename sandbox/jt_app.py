@@ -99,6 +99,7 @@ class JtApp(AsgiApp):
             data = handler(self.world.jt, self.world.now, params, fault == "page_shift")
         except JtParamError as exc:
             return _error(BAD_PARAMETER, f"invalid parameter: {exc}")
+        data = self.faults.malform(fault, data, "list")
         response = json_response(200, {"code": SUCCESS, "message": "Success", "data": data})
         return truncate(response) if fault == "truncated" else response
 

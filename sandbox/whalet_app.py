@@ -98,7 +98,7 @@ class WhaletApp(AsgiApp):
                 return _error("TokenInvalid", "token is invalid or expired")
             else:
                 assert handler is not None
-                data = handler(whalet, params)
+                data = self.faults.malform(fault, handler(whalet, params), "records")
         except WhaletParamError as exc:
             return _error("PARAMETER_ERROR", str(exc))
         response = json_response(200, {"code": "SUCCESS", "message": "success", "data": data})

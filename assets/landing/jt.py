@@ -40,11 +40,7 @@ def lake_jt__balance_records(
         for i, day in enumerate(days, 1):
             landed = land_records_window(client, day, warehouse.root(), fetched_at)
             total.add(landed)
-            report(
-                context,
-                f"jt balance_records {day} ({i}/{len(days)}): {landed.rows} rows, "
-                f"{landed.quarantined} quarantined",
-            )
+            report(context, f"jt balance_records {day} ({i}/{len(days)}): {landed.summary()}")
     return dg.MaterializeResult(metadata=total.metadata())
 
 
@@ -64,7 +60,7 @@ def lake_jt__users(
         return skipped(context, "JT users", "JT_BASE_URL")
     with jt.client() as client:
         landed = land_users(client, warehouse.root(), jt.provider_now())
-    report(context, f"jt users snapshot: {landed.rows} rows, {landed.quarantined} quarantined")
+    report(context, f"jt users snapshot: {landed.summary()}")
     return dg.MaterializeResult(metadata=landed.metadata())
 
 

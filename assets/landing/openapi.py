@@ -49,11 +49,7 @@ def _window_asset(entity: str) -> dg.AssetsDefinition:
             for i, day in enumerate(days, 1):
                 landed = land_window(client, customers, entity, day, warehouse.root(), fetched_at)
                 total.add(landed)
-                report(
-                    context,
-                    f"{entity} {day} ({i}/{len(days)}): {landed.rows} rows, "
-                    f"{landed.quarantined} quarantined",
-                )
+                report(context, f"{entity} {day} ({i}/{len(days)}): {landed.summary()}")
         return dg.MaterializeResult(metadata=total.metadata())
 
     return _asset
@@ -80,7 +76,7 @@ def _snapshot_asset(entity: str) -> dg.AssetsDefinition:
             landed = land_snapshot(
                 client, openapi.credentials(), entity, warehouse.root(), openapi.provider_now()
             )
-        report(context, f"{entity} snapshot: {landed.rows} rows, {landed.quarantined} quarantined")
+        report(context, f"{entity} snapshot: {landed.summary()}")
         return dg.MaterializeResult(metadata=landed.metadata())
 
     return _asset

@@ -20,7 +20,7 @@ def _result(
     context: AssetExecutionContext, what: str, landed: Landed, mismatched: int
 ) -> dg.MaterializeResult[None]:
     note = f", {mismatched} money objects with cent != amount x centFactor" if mismatched else ""
-    report(context, f"{what}: {landed.rows} rows, {landed.quarantined} quarantined{note}")
+    report(context, f"{what}: {landed.summary()}{note}")
     return dg.MaterializeResult(metadata={**landed.metadata(), "unit_mismatches": mismatched})
 
 

@@ -3,7 +3,9 @@
 Every request is `{"appId", "param", "sign"}`: `param` is serialised once, signed over those
 exact bytes, and sent as that same string (re-serialising it after signing would break the
 signature). A body is rebuilt for every attempt, so a retried request carries a fresh
-timestamp. Lists are read whole and checked like every provider's (connectors.paging).
+timestamp. Lists are read whole and checked like every provider's (connectors.paging); a
+records window that keeps shifting is read in time slices. The private key's material is one
+of the HTTP client's secrets: whatever JT says is redacted of it.
 """
 
 from __future__ import annotations
@@ -15,17 +17,26 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from connectors.http import JsonHttpClient
+from connectors.http import JsonHttpClient, page_of
 from connectors.jt.profile import PROFILE, JtProfile
 from connectors.jt.signing import Signer
-from connectors.paging import Bracketed, Page, Whole, WindowIncomplete, bracket, fetch_whole
+from connectors.paging import (
+    Bracketed,
+    Page,
+    Slicing,
+    Whole,
+    WindowIncomplete,
+    bracket,
+    fetch_whole,
+    fetch_window,
+)
 
 
 @dataclass
 class JtUsers:
     """Every user of the merchant, and the totals JT reports over all of them."""
 
-    rows: list[dict[str, Any]]
+    rows: list[Any]
     totals: dict[str, Any]
 
 
@@ -39,6 +50,7 @@ class JtClient:
         page_size: int = PROFILE.max_page_size,
         window_attempts: int = 2,
         clock: Callable[[], float] = time.time,
+        min_slice_seconds: int = 60,
     ) -> None:
         if not 1 <= page_size <= profile.max_page_size:
             raise ValueError(f"page_size must be between 1 and {profile.max_page_size}")
@@ -47,8 +59,10 @@ class JtClient:
         self.profile = profile
         self.page_size = page_size
         self.window_attempts = max(1, window_attempts)
+        self.slicing = Slicing(self.window_attempts, timedelta(seconds=min_slice_seconds))
         self._signer = signer
         self._clock = clock
+        http.secrets.add(*signer.secret_texts())
 
     @property
     def label(self) -> str:
@@ -66,6 +80,18 @@ class JtClient:
     def post(self, path: str, params: Mapping[str, Any]) -> Any:
         return self.http.post(path, lambda: self.body(params), context=self.label)
 
+    def _page(self, path: str, params: Mapping[str, Any], page_no: int) -> dict[str, Any]:
+        """One page's data object, checked to hold a `list` and a whole-number `total`."""
+        where = ", ".join([*(f"{k}={v}" for k, v in params.items()), f"page={page_no}"])
+        data: dict[str, Any] = self.http.post(
+            path,
+            lambda: self.body({**params, "page": page_no, "size": self.page_size}),
+            context=self.label,
+            expect=page_of("list"),
+            detail=where,
+        )
+        return data
+
     def _list(
         self, path: str, key: tuple[str, ...], what: str, attempts: int, **params: Any
     ) -> tuple[Whole, list[dict[str, Any]]]:
@@ -75,9 +101,9 @@ class JtClient:
         def fetch(page_no: int) -> Page:
             if page_no == 1:
                 pages.clear()  # a new read of the list
-            data = self.post(path, {**params, "page": page_no, "size": self.page_size})
+            data = self._page(path, params, page_no)
             pages.append(data)
-            return Page(rows=list(data.get("list") or []), total=int(data["total"]))
+            return Page(rows=list(data["list"]), total=data["total"])
 
         whole = fetch_whole(fetch, self.page_size, key, attempts, what)
         return whole, pages
@@ -102,22 +128,30 @@ class JtClient:
         raise WindowIncomplete(f"{problem} (after {self.window_attempts} attempts)")
 
     def records(self, start: datetime, end: datetime) -> Whole:
-        """Balance records with start <= createTime < end, read whole."""
+        """Balance records with start <= createTime < end, read whole, in time slices if the
+        window keeps shifting (connectors.paging.fetch_window)."""
         if end - start > timedelta(days=self.profile.max_window_days):
             raise ValueError(
                 f"{self.label}: a records window is at most {self.profile.max_window_days} days"
             )
         fmt = self.profile.datetime_format
-        start_text, end_text = start.strftime(fmt), end.strftime(fmt)
-        whole, _ = self._list(
-            self.profile.records_path,
+        path = self.profile.records_path
+
+        def fetch(lo: datetime, hi: datetime, page_no: int) -> Page:
+            params = {"startTime": lo.strftime(fmt), "endTime": hi.strftime(fmt)}
+            data = self._page(path, params, page_no)
+            return Page(rows=list(data["list"]), total=data["total"])
+
+        return fetch_window(
+            fetch,
+            start,
+            end,
+            self.page_size,
             self.profile.record_key,
-            f"{self.label}: balance records [{start_text}, {end_text})",
-            self.window_attempts,
-            startTime=start_text,
-            endTime=end_text,
+            self.slicing,
+            f"{self.label}: balance records [{start.strftime(fmt)}, {end.strftime(fmt)})",
+            fmt,
         )
-        return whole
 
     def read_bracketed(
         self, tail_from: datetime | None, until: datetime

@@ -9,7 +9,6 @@ decimals goes through floating point).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 import pyarrow as pa
 
@@ -77,7 +76,7 @@ def major_columns(entity: str) -> dict[str, pa.DataType]:
 def convert_rows(
     entity: str,
     app_id: str,
-    raw_rows: Iterable[Mapping[str, Any]],
+    raw_rows: Iterable[object],
     extra: Mapping[str, object] | None = None,
     currency: str = PROFILE.currency,
 ) -> Converted:
@@ -88,6 +87,7 @@ def convert_rows(
     for raw in raw_rows:
         converted = convert(schema, app_id, [raw], PROFILE.datetime_format, extra)
         out.quarantined += converted.quarantined
+        out.unknown.update(converted.unknown)
         for row in converted.rows:
             try:
                 if entity == "balance_records" and row["type"] not in RECORD_TYPES:

@@ -87,7 +87,7 @@ def scrub_card(row: Mapping[str, Any]) -> dict[str, Any]:
 def convert_rows(
     entity: str,
     customer_id: int,
-    raw_rows: Iterable[Mapping[str, Any]],
+    raw_rows: Iterable[object],
     extra: Mapping[str, object] | None = None,
 ) -> Converted:
     """Typed rows of one customer's entity for landing, and the rows refused with reasons."""

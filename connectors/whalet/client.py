@@ -3,7 +3,8 @@
 The token is fetched with the client id and secret key, cached until shortly before it
 expires, and fetched again once when a call answers `TokenInvalid` (a token revoked early).
 The secret key and the token travel only in request bodies and headers, which the HTTP layer
-never logs.
+never logs; both are the HTTP client's secrets (every token as it is fetched), so whatever
+Whalet says is redacted of them.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from connectors.http import JsonHttpClient, ProviderError
+from connectors.http import OBJECT, JsonHttpClient, ProviderError, page_of
 from connectors.whalet.profile import PROFILE, WhaletProfile
 
 
@@ -47,6 +48,7 @@ class WhaletClient:
         self._clock = clock
         self._token: _Token | None = None
         self.tokens_fetched = 0
+        http.secrets.add(creds.secret_key)
 
     @property
     def label(self) -> str:
@@ -71,37 +73,56 @@ class WhaletClient:
             return self._token
         body = {"clientId": self.creds.client_id, "secretKey": self.creds.secret_key}
         data = self.http.post(
-            self.profile.token_path, body, context=self.label, headers=self._headers(None)
+            self.profile.token_path,
+            body,
+            context=self.label,
+            headers=self._headers(None),
+            expect=OBJECT,
         )
         try:
             value, expire = str(data["token"]), float(data["expire"])
             token_type = str(data.get("tokenType") or "Bearer")
         except (KeyError, TypeError, ValueError):
-            raise ProviderError(f"{self.label}: token response lacks token or expire") from None
+            raise ProviderError(
+                f"{self.label}: POST {self.profile.token_path}: malformed response: "
+                "no `token` or no number `expire`"
+            ) from None
+        self.http.secrets.add(value)
         margin = max(self.profile.token_renew_min_seconds, expire * self.profile.token_renew_share)
         self._token = _Token(value, token_type, self._clock() + expire - margin)
         self.tokens_fetched += 1
         return self._token
 
-    def post(self, path: str, body: Mapping[str, Any]) -> Any:
-        """A business call with the token; on `TokenInvalid` a new token is tried once."""
-        try:
+    def post(self, path: str, body: Mapping[str, Any], detail: str = "") -> Any:
+        """A business call with the token, answering `data.records` (a list); on
+        `TokenInvalid` a new token is tried once."""
+
+        def call() -> Any:
             return self.http.post(
-                path, body, context=self.label, headers=self._headers(self.token())
+                path,
+                body,
+                context=self.label,
+                headers=self._headers(self.token()),
+                expect=page_of("records", None),
+                detail=detail,
             )
+
+        try:
+            return call()
         except ProviderError as exc:
             if exc.code != self.profile.token_invalid:
                 raise
         self._token = None
-        return self.http.post(path, body, context=self.label, headers=self._headers(self.token()))
+        return call()
 
-    def currency_balances(self, user_id: str, fund_source: str) -> list[dict[str, Any]]:
-        """One user's balance records for one fund source, every currency."""
+    def currency_balances(self, user_id: str, fund_source: str) -> list[Any]:
+        """One user's balance records for one fund source, every currency (a record that is
+        not an object is passed on, to be quarantined)."""
         body = {"userId": user_id, "currency": "", "fundSource": fund_source}
-        data = self.post(self.profile.currency_balance_path, body)
-        return list((data or {}).get("records") or [])
+        detail = f"userId={user_id}, fundSource={fund_source}"
+        return list(self.post(self.profile.currency_balance_path, body, detail)["records"])
 
-    def platform_balances(self, fund_source: str) -> list[dict[str, Any]]:
+    def platform_balances(self, fund_source: str) -> list[Any]:
         """The platform's balances for one fund source, summed over its users by Whalet."""
-        data = self.post(self.profile.platform_balance_path, {"fundSource": fund_source})
-        return list((data or {}).get("records") or [])
+        path, detail = self.profile.platform_balance_path, f"fundSource={fund_source}"
+        return list(self.post(path, {"fundSource": fund_source}, detail)["records"])

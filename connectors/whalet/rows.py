@@ -56,7 +56,7 @@ def convert_rows(
     entity: str,
     account: str,
     fund_source: str,
-    raw_rows: Iterable[Mapping[str, Any]],
+    raw_rows: Iterable[object],
     extra: Mapping[str, object] | None = None,
 ) -> Converted:
     """Typed rows of one user's (or the platform's) records for one fund source."""

@@ -4,7 +4,8 @@ A window lands whole or not at all (every account fetched before anything is wri
 snapshot lands as one file per reading; refused rows land beside the data they came with.
 """
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,23 +19,47 @@ from store.datasets import Dataset, tail_entity
 
 @dataclass
 class Landed:
+    """What a landing step wrote. `refetched`: list reads beyond the first (a window or
+    snapshot read again); `sliced`: windows that kept shifting and were read in time slices;
+    `unknown_fields`: fields of provider rows no schema knows, with the rows carrying each."""
+
     rows: int = 0
     quarantined: int = 0
     refetched: int = 0
     files: int = 0
+    sliced: int = 0
+    unknown_fields: Counter[str] = field(default_factory=Counter)
 
     def add(self, other: "Landed") -> None:
         self.rows += other.rows
         self.quarantined += other.quarantined
         self.refetched += other.refetched
         self.files += other.files
+        self.sliced += other.sliced
+        self.unknown_fields.update(other.unknown_fields)
+
+    def unknown(self) -> str:
+        """The unknown fields as `name (N rows), ...`, or "" when there are none."""
+        return ", ".join(f"{n} ({c} rows)" for n, c in sorted(self.unknown_fields.items()))
+
+    def summary(self) -> str:
+        """The progress line's account of a window or reading."""
+        text = f"{self.rows} rows, {self.quarantined} quarantined"
+        if self.sliced:
+            text += f", {self.sliced} windows read in time slices (they kept shifting)"
+        if self.unknown_fields:
+            text += f"; unknown fields dropped: {self.unknown()}"
+        return text
 
     def metadata(self) -> dict[str, Any]:
         return {
             "rows": self.rows,
             "quarantined": self.quarantined,
             "refetched_windows": self.refetched,
+            "sliced_windows": self.sliced,
             "files": self.files,
+            # Field name -> rows that carried it (JSON in the Dagster UI).
+            "unknown_fields": dict(sorted(self.unknown_fields.items())),
         }
 
 

@@ -37,11 +37,19 @@ def land_records_window(
     whole = client.records(start, end)
     extra = {"_window_start": start, "_window_end": end, "_fetched_at": fetched_at}
     converted = convert_rows(RECORDS.entity, client.app_id, whole.rows, extra)
+    # A window read in slices reports the sum of the slices' totals.
     counts = [
         WindowCount(client.app_id, whole.total, len(converted.rows), len(converted.quarantined))
     ]
     write_window(data_dir, RECORDS, day, converted.rows, converted.quarantined, fetched_at, counts)
-    return Landed(len(converted.rows), len(converted.quarantined), whole.attempts - 1, 1)
+    return Landed(
+        len(converted.rows),
+        len(converted.quarantined),
+        whole.attempts - 1,
+        1,
+        sliced=int(whole.slices > 1),
+        unknown_fields=converted.unknown,
+    )
 
 
 def land_users(client: JtClient, data_dir: Path, taken_at: datetime) -> Landed:
@@ -69,4 +77,11 @@ def land_users(client: JtClient, data_dir: Path, taken_at: datetime) -> Landed:
     write_snapshot(data_dir, USERS, converted.rows, quarantined, taken_at)
     write_snapshot(data_dir, TOTALS, totals.rows, totals.quarantined, taken_at)
     refused = len(quarantined) + len(totals.quarantined)
-    return Landed(len(converted.rows) + len(tail.rows), refused, read.attempts - 1, 2)
+    unknown = converted.unknown + tail.unknown
+    return Landed(
+        len(converted.rows) + len(tail.rows),
+        refused,
+        read.attempts - 1,
+        2,
+        unknown_fields=unknown,
+    )

@@ -7,12 +7,14 @@ state when it is read (wallets and cards between two reads of their tails).
 The assets that call these are `assets.landing.openapi`.
 """
 
+from collections import Counter
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from connectors.openapi.client import Credentials, OpenApiClient
 from connectors.openapi.rows import DATETIME_FORMAT, convert_rows
+from connectors.schema import Converted
 from store.datasets import Dataset, dataset
 from store.lake import WindowCount
 from store.landing.common import (
@@ -43,18 +45,18 @@ def land_window(
     start_dt, end_dt = day_window(day)
     start, end = start_dt.strftime(DATETIME_FORMAT), end_dt.strftime(DATETIME_FORMAT)
     extra = {"_window_start": start_dt, "_window_end": end_dt, "_fetched_at": fetched_at}
-    rows: list[dict[str, Any]] = []
-    quarantined: list[dict[str, Any]] = []
+    window = Converted([], [])
     counts: list[WindowCount] = []
-    refetched = 0
+    landed = Landed(files=1)
     # Every customer's window is fetched before anything is written: a failure leaves the
     # previous file for this day untouched.
     for creds in customers:
         fetched = client.window(creds, entity, start, end)
-        refetched += fetched.attempts - 1
+        landed.refetched += fetched.attempts - 1
+        landed.sliced += fetched.slices > 1
         converted = convert_rows(entity, creds.customer_id, fetched.rows, extra)
-        rows += converted.rows
-        quarantined += converted.quarantined
+        window.add(converted)
+        # A window read in slices reports the sum of the slices' totals.
         counts.append(
             WindowCount(
                 str(creds.customer_id),
@@ -64,8 +66,10 @@ def land_window(
             )
         )
     ds = dataset(PROVIDER, entity)
-    write_window(data_dir, ds, day, rows, quarantined, fetched_at, counts)
-    return Landed(len(rows), len(quarantined), refetched, 1)
+    write_window(data_dir, ds, day, window.rows, window.quarantined, fetched_at, counts)
+    landed.rows, landed.quarantined = len(window.rows), len(window.quarantined)
+    landed.unknown_fields = window.unknown
+    return landed
 
 
 def land_bracketed(
@@ -89,9 +93,12 @@ def land_bracketed(
     snapshot: list[dict[str, Any]] = []
     tail_rows: dict[str, list[dict[str, Any]]] = {t.entity: [] for t in tails}
     quarantined: list[dict[str, Any]] = []
+    unknown: Counter[str] = Counter()
+    refetched = 0
     window = {"_window_start": tail_from, "_window_end": taken_at, "_fetched_at": taken_at}
     for creds in customers:
         read = client.read_bracketed(creds, ds.entity, ds.tails, start)
+        refetched += read.attempts - 1
         complete = read.consistent
         times: list[datetime] = []
         for t, raw in read.tails.items():
@@ -99,6 +106,7 @@ def land_bracketed(
             complete = complete and not converted.quarantined
             tail_rows[t] += converted.rows
             quarantined += converted.quarantined
+            unknown.update(converted.unknown)
             times += [r[TAIL_TIME[t]] for r in converted.rows]
         extra = {
             "_snapshot_at": taken_at,
@@ -109,12 +117,15 @@ def land_bracketed(
         converted = convert_rows(ds.entity, creds.customer_id, read.rows, extra)
         snapshot += converted.rows
         quarantined += converted.quarantined
+        unknown.update(converted.unknown)
     if tail_from is not None:
         for tail_ds in tails:
             write_tail(data_dir, tail_ds, tail_rows[tail_ds.entity], taken_at)
     write_snapshot(data_dir, ds, snapshot, quarantined, taken_at)
     tail_count = sum(len(rows) for rows in tail_rows.values())
-    return Landed(len(snapshot) + tail_count, len(quarantined), 0, 1)
+    return Landed(
+        len(snapshot) + tail_count, len(quarantined), refetched, 1, unknown_fields=unknown
+    )
 
 
 def land_snapshot(
@@ -128,18 +139,16 @@ def land_snapshot(
     ds = dataset(PROVIDER, entity)
     if ds.tails:
         return land_bracketed(client, customers, ds, data_dir, taken_at)
-    rows: list[dict[str, Any]] = []
-    quarantined: list[dict[str, Any]] = []
+    reading = Converted([], [])
     extra = {"_snapshot_at": taken_at, "_fetched_at": taken_at}
     for creds in customers:
         if entity == "exchange_rates":
             wallets = client.fetch_all(creds, "wallets").rows
-            currencies = sorted({str(w.get("currency")) for w in wallets})
-            raw = client.exchange_rates(creds, currencies)
+            # A wallet row that is not an object is the wallets snapshot's to quarantine.
+            currencies = sorted({str(w.get("currency")) for w in wallets if isinstance(w, dict)})
+            raw: list[Any] = client.exchange_rates(creds, currencies)
         else:
             raw = client.fetch_all(creds, entity).rows
-        converted = convert_rows(entity, creds.customer_id, raw, extra)
-        rows += converted.rows
-        quarantined += converted.quarantined
-    write_snapshot(data_dir, ds, rows, quarantined, taken_at)
-    return Landed(len(rows), len(quarantined), 0, 1)
+        reading.add(convert_rows(entity, creds.customer_id, raw, extra))
+    write_snapshot(data_dir, ds, reading.rows, reading.quarantined, taken_at)
+    return Landed(len(reading.rows), len(reading.quarantined), 0, 1, unknown_fields=reading.unknown)

@@ -7,11 +7,11 @@ with their amounts is the `money_unit_mismatch` check.
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
+from connectors.schema import Converted
 from connectors.whalet.client import WhaletClient
 from connectors.whalet.rows import convert_rows, unit_mismatches
-from store.datasets import dataset
+from store.datasets import Dataset, dataset
 from store.landing.common import Landed, write_snapshot
 
 PROVIDER = "whalet"
@@ -22,27 +22,28 @@ PLATFORM = dataset(PROVIDER, "platform_balances")
 def land_balances(client: WhaletClient, data_dir: Path, taken_at: datetime) -> tuple[Landed, int]:
     """Every configured user's balances for every fund source, as one snapshot file."""
     extra = {"_snapshot_at": taken_at, "_fetched_at": taken_at}
-    rows: list[dict[str, Any]] = []
-    quarantined: list[dict[str, Any]] = []
+    reading = Converted([], [])
     for user_id in client.creds.user_ids:
         for fund_source in client.profile.fund_sources:
             raw = client.currency_balances(user_id, fund_source)
-            converted = convert_rows(BALANCES.entity, user_id, fund_source, raw, extra)
-            rows += converted.rows
-            quarantined += converted.quarantined
-    write_snapshot(data_dir, BALANCES, rows, quarantined, taken_at)
-    return Landed(len(rows), len(quarantined), 0, 1), unit_mismatches(rows)
+            reading.add(convert_rows(BALANCES.entity, user_id, fund_source, raw, extra))
+    return _write(data_dir, BALANCES, reading, taken_at)
+
+
+def _write(
+    data_dir: Path, ds: Dataset, reading: Converted, taken_at: datetime
+) -> tuple[Landed, int]:
+    write_snapshot(data_dir, ds, reading.rows, reading.quarantined, taken_at)
+    landed = Landed(len(reading.rows), len(reading.quarantined), 0, 1)
+    landed.unknown_fields = reading.unknown
+    return landed, unit_mismatches(reading.rows)
 
 
 def land_platform(client: WhaletClient, data_dir: Path, taken_at: datetime) -> tuple[Landed, int]:
     extra = {"_snapshot_at": taken_at, "_fetched_at": taken_at}
-    rows: list[dict[str, Any]] = []
-    quarantined: list[dict[str, Any]] = []
+    reading = Converted([], [])
     for fund_source in client.profile.fund_sources:
         raw = client.platform_balances(fund_source)
         partner = client.creds.partner_id
-        converted = convert_rows(PLATFORM.entity, partner, fund_source, raw, extra)
-        rows += converted.rows
-        quarantined += converted.quarantined
-    write_snapshot(data_dir, PLATFORM, rows, quarantined, taken_at)
-    return Landed(len(rows), len(quarantined), 0, 1), unit_mismatches(rows)
+        reading.add(convert_rows(PLATFORM.entity, partner, fund_source, raw, extra))
+    return _write(data_dir, PLATFORM, reading, taken_at)

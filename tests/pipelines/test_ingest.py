@@ -18,81 +18,17 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipelines.schedules import nightly_days, range_tags
-from sandbox import FAULT_KINDS, FaultConfig, SandboxApp, World, WorldConfig, build_world
+from sandbox import FAULT_KINDS, FaultConfig, SandboxApp, WorldConfig, build_world
 from sandbox.model import INCOME
 from sandbox.world import chain_order
 from store.breaks import CHECKS
-from tests.support.harness import VARCHAR_COLUMNS, Harness, completed, harness
-from tests.support.worlds import pull_world
+from tests.support.harness import VARCHAR_COLUMNS, completed, harness
+from tests.support.served import openapi_landed as warehouse
+from tests.support.served import openapi_truth as truth
 
 WORLD = WorldConfig(seed=21, customers=2, days=3, entries_per_day=80)
 FIRST = WORLD.start_date
 LAST = FIRST + timedelta(days=WORLD.days - 1)
-
-
-def truth(world: World) -> dict[str, set[tuple[Any, ...]]]:
-    """What the sandbox serves (fault-free), reduced to comparable tuples per entity."""
-    out: dict[str, set[tuple[Any, ...]]] = {
-        k: set() for k in ("tx", "trades", "orders", "cards", "wallets")
-    }
-    for c in pull_world(world):
-        cid = int(c["customer_id"])
-        out["tx"] |= {
-            (
-                cid,
-                e["transaction_id"],
-                int(e["in_out_type"]),
-                e["currency"],
-                e["amount"],
-                e["before_balance"],
-                e["after_balance"],
-                int(e["status"]),
-            )
-            for e in c["entries"]
-        }
-        out["trades"] |= {
-            (cid, t["trade_id"], t["trade_amount"], int(t["trade_result"])) for t in c["trades"]
-        }
-        out["orders"] |= {
-            (cid, o["order_id"], int(o["status"]), o["total_amount"]) for o in c["orders"]
-        }
-        out["cards"] |= {(cid, k["card_id"], k["balance"], k["limit"]) for k in c["cards"]}
-        out["wallets"] |= {(cid, int(w["wallet_id"]), w["available_balance"]) for w in c["wallets"]}
-    return out
-
-
-def warehouse(h: Harness) -> dict[str, set[tuple[Any, ...]]]:
-    latest = "where _snapshot_at = (select max(_snapshot_at) from {t})"
-    return {
-        "tx": set(
-            h.query(
-                "select customer_id, transaction_id, in_out_type, currency, amount, "
-                "before_balance, "
-                "after_balance, status from raw_openapi__transactions"
-            )
-        ),
-        "trades": set(
-            h.query(
-                "select customer_id, trade_id, trade_amount, trade_result "
-                "from raw_openapi__card_trades"
-            )
-        ),
-        "orders": set(
-            h.query("select customer_id, order_id, status, total_amount from raw_openapi__orders")
-        ),
-        "cards": set(
-            h.query(
-                'select customer_id, card_id, balance, "limit" from raw_openapi__cards '
-                + latest.format(t="raw_openapi__cards")
-            )
-        ),
-        "wallets": set(
-            h.query(
-                "select customer_id, wallet_id, available_balance from raw_openapi__wallets "
-                + latest.format(t="raw_openapi__wallets")
-            )
-        ),
-    }
 
 
 def test_run_loads_exactly_what_the_sandbox_serves(
@@ -336,17 +272,23 @@ def test_a_window_that_keeps_shifting_fails_whole_with_a_clear_message(
     world = build_world(WORLD)
     app = SandboxApp(world, FaultConfig(rates={"page_shift": 1.0}))
     with harness(world, tmp_path, monkeypatch, app) as h:
-        result = h.run(FIRST, FIRST, page_size=20)
+        # Every page after the first shifts, and no slice may be shorter than six hours,
+        # which hold more rows than a page: even the smallest slice cannot be read whole.
+        result = h.run(FIRST, FIRST, page_size=5, min_slice_seconds=6 * 3600)
         assert not result.success
         failures = [e for e in result.all_events if e.is_step_failure]
-        messages = []
+        messages = {}
         for event in failures:
             error = event.step_failure_data.error
             while error is not None and error.cause is not None:
                 error = error.cause
-            messages.append(error.message if error else "")
+            messages[event.step_key] = error.message if error else ""
         lake = list((h.data_dir / "lake").rglob("entity=transactions/*/data.parquet"))
-    assert any("incomplete after 2 attempts" in m and "transactions" in m for m in messages)
+    message = messages["lake_openapi__transactions"]
+    assert "transactions (start_time=2026-11-09 00:00:00, end_time=2026-11-10 00:00:00)" in message
+    assert "incomplete after 2 attempts even in its smallest slice" in message
+    assert "[2026-11-09 00:00:00, 2026-11-09 06:00:00) (min_slice_seconds=21600)" in message
+    assert "API reported total" in message and len(message.strip().splitlines()) == 1
     assert lake == []
 
 

@@ -10,8 +10,18 @@ from typing import Any
 import httpx
 import pytest
 
-from sandbox import FAULT_KINDS, FaultConfig, SandboxApp, World
+from sandbox import (
+    FAULT_KINDS,
+    RESPONSE_FAULT_KINDS,
+    FaultConfig,
+    JtApp,
+    SandboxApp,
+    WhaletApp,
+    World,
+)
+from sandbox.faults import UNKNOWN_FIELD
 from sandbox.serve import serving
+from tests.support.provider_clients import JtClient, WhaletClient
 from tests.support.sandbox_client import SandboxClient
 
 TX = "/openApi/wallet/transactionList"
@@ -117,3 +127,64 @@ def test_fault_rates_are_validated() -> None:
         FaultConfig(rates={"gremlins": 0.1})
     with pytest.raises(ValueError, match="add up to at most 1"):
         FaultConfig(rates={"busy_5000": 0.6, "truncated": 0.6})
+
+
+EXPECTED_SHAPES: dict[str, Any] = {
+    "data_list": lambda d, good: isinstance(d, list) and d == [good],
+    "data_null": lambda d, good: d is None,
+    "row_not_object": lambda d, good: (
+        isinstance(d["transaction_list"][0], str)
+        and json.loads(d["transaction_list"][0], parse_float=Decimal, parse_int=Decimal)
+        == good["transaction_list"][0]
+        and d["transaction_list"][1:] == good["transaction_list"][1:]
+    ),
+    "list_missing": lambda d, good: "transaction_list" not in d and d["total"] == good["total"],
+    "list_not_list": lambda d, good: d["transaction_list"] == {"rows": good["transaction_list"]},
+    "total_missing": lambda d, good: "total" not in d and d["transaction_list"],
+    "total_not_number": lambda d, good: d["total"] == "many",
+    "unknown_field": lambda d, good: (
+        d["transaction_list"] == [{**r, UNKNOWN_FIELD: "B-0001"} for r in good["transaction_list"]]
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", RESPONSE_FAULT_KINDS)
+def test_each_response_fault_bends_a_list_answer_as_documented(
+    clean_world: World, kind: str
+) -> None:
+    cred = clean_world.credentials()[0]
+    params = {**cred, "page_no": 1, "page_size": 5}
+    good = SandboxClient(SandboxApp(clean_world, FaultConfig())).data(TX, cred, **params)
+    app = SandboxApp(clean_world, FaultConfig(rates={kind: 0.5}))
+    client = SandboxClient(app)
+    answers = [client.call(TX, cred, **params) for _ in range(60)]
+    client.close()
+    assert all(a["code"] == 0 for a in answers)  # a success, of the wrong shape
+    bent = [a["data"] for a in answers if a["data"] != good]
+    assert bent and all(EXPECTED_SHAPES[kind](d, good) for d in bent), bent[:1]
+    assert app.faults.counts == {kind: len(bent)}
+
+
+def test_response_faults_spare_what_they_do_not_apply_to(
+    clean_world: World, merchant_key: tuple[bytes, bytes]
+) -> None:
+    cred = clean_world.credentials()[0]
+    # A detail answer has no total; the Whalet token exchange is never bent.
+    app = SandboxApp(clean_world, FaultConfig(rates={"total_missing": 1.0}))
+    client = SandboxClient(app)
+    rate = client.data("/openApi/wallet/exchangeRate", cred, from_currency="USD", to_currency="EUR")
+    client.close()
+    assert rate["rate"] and app.faults.counts == {}
+    whalet = WhaletClient(WhaletApp(clean_world, FaultConfig(rates={"data_null": 1.0})))
+    issued = whalet.issue()
+    token = issued["data"]["token"]
+    balance = whalet.call("/v1/wallet/queryCurrencyBalance", token, userId="x", fundSource="B2C")
+    whalet.close()
+    assert issued["code"] == "SUCCESS" and balance["code"] == "PARAMETER_ERROR"
+    jt = JtClient(
+        JtApp(clean_world, merchant_key[1], FaultConfig(rates={"list_missing": 1.0})),
+        merchant_key[0],
+    )
+    data = jt.call("/open-api/jt/wallet/balance", page=1, size=5)["data"]
+    jt.close()
+    assert "list" not in data and data["total"] == clean_world.cfg.jt.users

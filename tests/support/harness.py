@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -26,7 +26,7 @@ from assets.resources import (
 from assets.warehouse import warehouse_assets
 from pipelines.definitions import ingest_job
 from pipelines.schedules import range_tags
-from sandbox import SandboxApp, World
+from sandbox import FaultConfig, SandboxApp, World
 from sandbox.asgi import AsgiApp
 from sandbox.jt_app import JtApp
 from sandbox.jt_sign import generate_merchant_key
@@ -52,27 +52,41 @@ class Harness:
     jt_private_key_pem: bytes | None = None
     whalet_app: WhaletApp | None = None
 
-    def resources(self, **openapi: Any) -> dict[str, Any]:
+    def resources(
+        self,
+        jt: dict[str, Any] | None = None,
+        whalet: dict[str, Any] | None = None,
+        **openapi: Any,
+    ) -> dict[str, Any]:
         settings: dict[str, Any] = {
             "page_size": 100,
             "backoff_base_seconds": 0.01,
             "requests_per_second": 0.0,
         }
+        quick = {"backoff_base_seconds": 0.01, "requests_per_second": 0.0}
         return {
             "openapi": OpenApiResource(**(settings | openapi)),
-            "jt": JtResource(**settings),
-            "whalet": WhaletResource(backoff_base_seconds=0.01, requests_per_second=0.0),
+            "jt": JtResource(**(settings | (jt or {}))),
+            "whalet": WhaletResource(**(quick | (whalet or {}))),
             "warehouse": WarehouseResource(data_dir=str(self.data_dir)),
             "recon": ReconResource(),
             # Alerts retry quickly here; a receiver that is down is the point of some tests.
             "alerts": AlertResource(attempts=2, backoff_base_seconds=0.01, timeout_seconds=5),
         }
 
-    def run(self, first: date, last: date, **openapi: Any) -> dg.ExecuteInProcessResult:
-        """The pipeline's assets, materialised directly (no job, so no alert hooks)."""
+    def run(
+        self,
+        first: date,
+        last: date,
+        jt: dict[str, Any] | None = None,
+        whalet: dict[str, Any] | None = None,
+        **openapi: Any,
+    ) -> dg.ExecuteInProcessResult:
+        """The pipeline's assets, materialised directly (no job, so no alert hooks); keyword
+        settings go to the OPEN-API resource, `jt` and `whalet` to theirs."""
         return dg.materialize(
             [*landing_assets, *warehouse_assets, *recon_assets],
-            resources=self.resources(**openapi),
+            resources=self.resources(jt, whalet, **openapi),
             instance=self.instance,
             tags=range_tags(first, last),
             raise_on_error=False,
@@ -132,15 +146,24 @@ def harness(
     monkeypatch: pytest.MonkeyPatch,
     app: SandboxApp | None = None,
     all_providers: bool = False,
+    faults: FaultConfig | None = None,
+    wrap: Callable[[str, AsgiApp], AsgiApp] | None = None,
 ) -> Iterator[Harness]:
     """The pipeline configured for the world's OPEN-API customers and, with `all_providers`,
-    its JT merchant and Whalet partner too (otherwise JT and Whalet are left unconfigured)."""
-    app = app or SandboxApp(world)
+    its JT merchant and Whalet partner too (otherwise JT and Whalet are left unconfigured).
+
+    `faults` (default: the world's) is served by every provider app the harness builds;
+    `wrap(provider, app)` may put an app in front of each ("openapi", "jt", "whalet")."""
+    app = app or SandboxApp(world, faults)
     servers: list[BackgroundServer] = []
+
+    def served(provider: str, provider_app: AsgiApp) -> BackgroundServer:
+        return _serve(wrap(provider, provider_app) if wrap else provider_app, servers)
+
     for name in PROVIDER_SETTINGS + ALERT_SETTINGS:
         monkeypatch.delenv(name, raising=False)
     try:
-        server = _serve(app, servers)
+        server = served("openapi", app)
         monkeypatch.setenv("OPENAPI_BASE_URL", server.base_url)
         monkeypatch.setenv(
             "OPENAPI_CUSTOMERS",
@@ -154,9 +177,9 @@ def harness(
             key_file = tmp_path / "secrets" / "jt_private_key.pem"
             key_file.parent.mkdir(parents=True, exist_ok=True)
             key_file.write_bytes(private_pem)
-            jt = _serve(JtApp(world, public_pem), servers)
-            whalet_app = WhaletApp(world)
-            whalet = _serve(whalet_app, servers)
+            jt = served("jt", JtApp(world, public_pem, faults))
+            whalet_app = WhaletApp(world, faults)
+            whalet = served("whalet", whalet_app)
             creds = world.whalet.credentials()
             for name, value in {
                 "JT_BASE_URL": jt.base_url,
