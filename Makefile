@@ -47,8 +47,15 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/recon demo
 
-test: $(STAMP)
+test: $(STAMP) postgres-bin
 	$(BIN)/python -m pytest -n 2 -m "not slow" $(PYTEST_ARGS)
+
+# The production profile's tests start a throwaway PostgreSQL server from Debian's binaries
+# (tests/support/postgres.py); apt is touched only when none is installed.
+.PHONY: postgres-bin
+postgres-bin:
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+		(apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
