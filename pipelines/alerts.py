@@ -55,6 +55,23 @@ def tell_failure(
             log.info(f"failure alert to {o.sink}: {state}")
 
 
+def tell_dead_run(
+    warehouse: WarehouseResource,
+    alerts: AlertResource,
+    run_id: str,
+    log: logging.Logger | dg.DagsterLogManager,
+) -> None:
+    """A run whose process died without finishing (pipelines.recovery) is a failed run."""
+    failure = RunFailure(
+        run_id=run_id,
+        job=JOB,
+        step="(the run itself)",
+        error="its process was killed or its host went down before it finished",
+        failed_at=_now(),
+    )
+    tell_failure(warehouse, alerts, failure, log)
+
+
 def one_line(error: BaseException | None) -> str:
     """The innermost cause's first line: Dagster wraps what went wrong."""
     while error is not None and error.__cause__ is not None:

@@ -12,18 +12,17 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 
 from assets.resources import WarehouseResource, no_provider_configured
-from outputs.alert_rules import RunFailure
 from outputs.report import write_report as render_report
 from outputs.tables import render
 from pipelines import exit_codes
-from pipelines.alerts import tell_failure
+from pipelines.alerts import tell_dead_run
 from pipelines.definitions import defs
 from pipelines.instance import open_instance
 from pipelines.recovery import UNFINISHED, pool_holders, recover, this_process
@@ -101,14 +100,8 @@ def release_dead_runs(instance: dg.DagsterInstance, resources: Resources) -> Non
             f"marked failed, {dead.freed_slots} warehouse pool slot(s) released",
             file=sys.stderr,
         )
-        failure = RunFailure(
-            run_id=dead.run_id,
-            job="recon",
-            step="(the run itself)",
-            error="its process was killed or its host went down before it finished",
-            failed_at=datetime.now(UTC).replace(tzinfo=None, microsecond=0),
-        )
-        tell_failure(resources.warehouse, resources.alerts, failure, logging.getLogger("recon"))
+        log = logging.getLogger("recon")
+        tell_dead_run(resources.warehouse, resources.alerts, dead.run_id, log)
     alive = instance.get_run_records(dg.RunsFilter(job_name="recon", statuses=UNFINISHED))
     oldest = min([r.start_time or r.create_timestamp.timestamp() for r in alive], default=None)
     for tmp in remove_stale_temporaries(

@@ -10,7 +10,7 @@ import dagster as dg
 
 from assets.resources import AlertResource, WarehouseResource
 from outputs.alert_rules import RunFailure
-from pipelines.alerts import tell_failure
+from pipelines.alerts import tell_dead_run, tell_failure
 from pipelines.recovery import recover
 
 
@@ -57,14 +57,7 @@ def build_dead_run_sensor() -> dg.SensorDefinition:
     ) -> dg.SkipReason:
         dead = recover(context.instance)
         for run in dead:
-            failure = RunFailure(
-                run_id=run.run_id,
-                job="recon",
-                step="(the run itself)",
-                error="its process was killed or its host went down before it finished",
-                failed_at=datetime.now(UTC).replace(tzinfo=None, microsecond=0),
-            )
-            tell_failure(warehouse, alerts, failure, context.log)
+            tell_dead_run(warehouse, alerts, run.run_id, context.log)
         return dg.SkipReason(f"{len(dead)} dead runs released" if dead else "no dead runs")
 
     return recon_dead_runs
