@@ -1,12 +1,14 @@
 """chain_gap against its first version: the same breaks on many random ledgers.
 
 tests/fixtures/chain_gap_reference.sql is the first version of sql/recon/chain_gap.sql, which
-pairs every balance of every entry; any faster way of reading a chain must give exactly its
-rows. Both run here over real DuckDB on seeded random wallets: same-second bursts whose ids run
-against the booking order, entries missing (gaps), balances that do not follow, twins, entries
-that do not move the balance, entries booked a second out of order, one id in both directions,
-balances that come back again and again, rows delivered shuffled. Every output column must
-agree, so break ids, amounts and detail sentences are the same.
+paired every balance of every entry; chain_gap now settles most links in one pass in time
+order and pairs only what is left (docs/checks.md, "How the chain check is computed"), and must
+give exactly the first version's rows. Both run here over real DuckDB on seeded random wallets:
+same-second bursts whose ids run against the booking order, entries missing (gaps), balances
+that do not follow, twins, entries that do not move the balance, entries booked a second out of
+order, one id in both directions, balances that come back again and again, rows delivered
+shuffled. Every output column must agree, so break ids, amounts and detail sentences are the
+same.
 """
 
 from __future__ import annotations
