@@ -77,6 +77,7 @@ graph: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
 	$(BIN)/python -m benchmarks.publish
+	$(BIN)/python -m benchmarks.chain_gap
 
 # Slow tests, then sandbox worlds with every fault on and runs killed at random (tests/soak.py).
 SOAK_ARGS ?=
