@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import random
 import re
+import socket
 import stat
 import subprocess
 import sys
@@ -14,7 +17,7 @@ from typing import Any
 import httpx
 
 from sandbox import World
-from sandbox.serve import free_port, serving_all
+from sandbox.serve import serving_all
 from tests.support.provider_clients import BALANCE, now_ms, sign
 
 
@@ -41,8 +44,26 @@ def whalet_token(base: str, partner: str, client: str, secret: str) -> str:
     return token
 
 
+def three_free_ports() -> int:
+    """A port whose next two are free as well (`recon sandbox serve` takes port, +1 and +2).
+    Picked below the kernel's ephemeral range, where the free ports other tests are handed
+    by bind(0) come from, so none of them takes port+1 meanwhile."""
+    rng = random.Random()
+    for _ in range(200):
+        port = rng.randrange(20_000, 30_000)
+        try:
+            with contextlib.ExitStack() as held:
+                for p in (port, port + 1, port + 2):
+                    s = held.enter_context(socket.socket())
+                    s.bind(("127.0.0.1", p))
+        except OSError:
+            continue
+        return port
+    raise AssertionError("no three free ports in a row below the ephemeral range")
+
+
 def test_recon_sandbox_serve_answers_for_every_provider(tmp_path: Path) -> None:
-    port = free_port()
+    port = three_free_ports()
     recon = Path(sys.executable).with_name("recon")
     manifest = tmp_path / "manifest.json"
     cmd = [str(recon), "sandbox", "serve", "--port", str(port), "--seed", "7"]
