@@ -29,9 +29,21 @@ WORLD = WorldConfig(
     jt=JtConfig(users=2, records_per_day=20),
     whalet=WhaletConfig(users=1),
 )
-# A card number: 13 to 19 digits standing alone (not the fraction of a number, such as a
-# duration in the event log). Anything like it that passes Luhn is a leak.
-PAN_LIKE = re.compile(r"(?<![\d.])\d{13,19}(?!\d)")
+# A card number: 13 to 19 digits standing alone, as connectors.redact defines it (not the
+# fraction of a number, such as a duration in the event log, nor part of an id touching a
+# letter or an underscore). Anything like it that passes Luhn is a leak.
+PAN_LIKE = re.compile(r"(?<![\w.])\d{13,19}(?![\w])")
+
+
+def card_like(text: str) -> list[str]:
+    """Each Luhn-valid card-shaped number in `text`, with what surrounds it."""
+    return [
+        text[max(0, m.start() - 60) : m.end() + 30]
+        for m in PAN_LIKE.finditer(text)
+        if luhn(m.group())
+    ]
+
+
 HOOK = "/hook"
 
 
@@ -150,6 +162,6 @@ def test_echoed_keys_tokens_and_card_numbers_are_redacted_everywhere(
     pans = {k.card_no for c in world.customers for k in c.cards}
     for text in [printed, logged, json.dumps(alerts)]:
         assert not [s for s in secrets if s in text]
-        assert not [n for n in PAN_LIKE.findall(text) if luhn(n)]
+        assert not card_like(text)
     for text in stored:  # Parquet, DuckDB and the instance's SQLite: binary, so exact values
         assert not [s for s in [*secrets, *pans] if s in text]
