@@ -15,16 +15,9 @@ import pytest
 
 from assets.landing import landing_assets
 from assets.recon import recon_assets
-from assets.resources import (
-    AlertResource,
-    JtResource,
-    OpenApiResource,
-    ReconResource,
-    WarehouseResource,
-    WhaletResource,
-)
 from assets.warehouse import warehouse_assets
 from pipelines.definitions import ingest_job
+from pipelines.resources import Resources
 from pipelines.schedules import range_tags
 from sandbox import FaultConfig, SandboxApp, World
 from sandbox.asgi import AsgiApp
@@ -64,15 +57,17 @@ class Harness:
             "requests_per_second": 0.0,
         }
         quick = {"backoff_base_seconds": 0.01, "requests_per_second": 0.0}
-        return {
-            "openapi": OpenApiResource(**(settings | openapi)),
-            "jt": JtResource(**(settings | (jt or {}))),
-            "whalet": WhaletResource(**(quick | (whalet or {}))),
-            "warehouse": WarehouseResource(data_dir=str(self.data_dir)),
-            "recon": ReconResource(),
-            # Alerts retry quickly here; a receiver that is down is the point of some tests.
-            "alerts": AlertResource(attempts=2, backoff_base_seconds=0.01, timeout_seconds=5),
-        }
+        # The same resources a run builds, with the harness's settings as their config.
+        return Resources.build(
+            {
+                "openapi": settings | openapi,
+                "jt": settings | (jt or {}),
+                "whalet": quick | (whalet or {}),
+                "warehouse": {"data_dir": str(self.data_dir)},
+                # Alerts retry quickly here; a receiver that is down is the point of some tests.
+                "alerts": {"attempts": 2, "backoff_base_seconds": 0.01, "timeout_seconds": 5},
+            }
+        ).by_key()
 
     def run(
         self,
