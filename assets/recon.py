@@ -136,7 +136,7 @@ def recon_models(
         adopted = publish.adopt_published_history(con, warehouse.published_path(), breaks.HISTORY)
         if adopted:
             context.log.warning(adopted)
-        counts = breaks.reconcile(con, settings, run_at)
+        counts = breaks.reconcile(con, settings, run_at, recon.full_recheck)
         outcomes = [breaks.outcome(con, check) for check in breaks.CHECKS]
         undocumented = publish.describe_marts(con)
         publish.stamp(con, context.run.run_id, run_at, _now())

@@ -290,13 +290,16 @@ class WhaletResource(_ProviderResource):
 
 class ReconResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     """Check tolerances, the grace period and the nightly lookback: `RECON_GRACE_MINUTES`,
-    `RECON_FX_*`, `RECON_LOOKBACK_DAYS`."""
+    `RECON_FX_*`, `RECON_LOOKBACK_DAYS`. `full_recheck` rebuilds every model from all history
+    instead of re-deriving what the run's loads changed (`recon run --full`, the weekly
+    schedule): the reference the incremental runs must equal."""
 
     grace_minutes: int | None = None
     stale_hours: str | None = None
     fx_amount_tolerance: str | None = None
     fx_rate_tolerance_bps: str | None = None
     lookback_days: int | None = None
+    full_recheck: bool = False
 
     def lookback(self) -> int:
         """Days before yesterday the nightly run loads again (late rows, status changes)."""

@@ -1,19 +1,20 @@
 """Warehouse assets: landed Parquet loaded into DuckDB by key, then the staging SQL models.
 
 Assets `raw_<provider>__<entity>` load what the landing layer wrote (`store.warehouse`), and
-assets `stg_<provider>__<entity>` rebuild `sql/staging/<name>.sql` as tables. Every writer is in
+assets `stg_<provider>__<entity>` build `sql/staging/<name>.sql` as tables (the windowed
+ones re-derive only the rows their loads changed: store.maintain). Every writer is in
 the `warehouse` pool: DuckDB has one writer at a time.
 """
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import dagster as dg
 from dagster import AssetExecutionContext
 
 from assets.partitions import DAILY
 from assets.progress import report
-from assets.resources import WarehouseResource
-from store import duck
+from assets.resources import ReconResource, WarehouseResource
+from store import duck, maintain
 from store.datasets import DATASETS, Dataset, dataset
 from store.warehouse import ensure_raw_tables, load_new_snapshots, load_window, writers
 
@@ -94,13 +95,15 @@ def _staging(model: str, upstream: list[str]) -> dg.AssetsDefinition:
         description=" ".join(line.lstrip("- ") for line in header),
     )
     def _asset(
-        context: AssetExecutionContext, warehouse: WarehouseResource
+        context: AssetExecutionContext, warehouse: WarehouseResource, recon: ReconResource
     ) -> dg.MaterializeResult[None]:
         with warehouse.connect() as con:
             ensure_raw_tables(con)
-            rows = duck.build_model(con, model)
-        report(context, f"{model}: {rows} rows")
-        return dg.MaterializeResult(metadata={"rows": rows})
+            how, written = maintain.refresh(con, model, recon.full_recheck, datetime.now(UTC))
+            row = con.execute(f"select count(*) from {model}").fetchone()
+            rows = int(row[0]) if row else 0
+        report(context, f"{model}: {rows} rows ({how}, {written} written)")
+        return dg.MaterializeResult(metadata={"rows": rows, "rows_written": written, "how": how})
 
     return _asset
 

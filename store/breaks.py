@@ -17,7 +17,7 @@ from typing import Any
 
 import duckdb
 
-from store import duck
+from store import duck, maintain
 
 
 @dataclass(frozen=True)
@@ -251,19 +251,33 @@ def _ensure_breaks(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def reconcile(
-    con: duckdb.DuckDBPyConnection, settings: Settings, run_at: datetime
+    con: duckdb.DuckDBPyConnection, settings: Settings, run_at: datetime, full: bool = False
 ) -> dict[str, int]:
     """Build every check model and fold this run's findings into `fct_breaks`.
 
-    One transaction: readers of the warehouse see the breaks of the previous run or of this
-    one, never a mix. Returns the row count of each model.
+    The big models (the ledger, exchange pairs, order debits) re-derive only what the run's
+    loads changed (store.maintain), unless `full` or never built by this code; the checks
+    then run over them. One transaction: readers of the warehouse see the breaks of the
+    previous run or of this one, never a mix, and the loads' changes are consumed only with
+    them. Returns the row count of each model.
     """
     counts: dict[str, int] = {}
     con.begin()
     try:
         write_catalogue(con, settings)
+        deltas: dict[str, str] | None = None
         for model in MODELS:
-            counts[model] = duck.build_model(con, model)
+            if model not in maintain.MAINTAINED:
+                counts[model] = duck.build_model(con, model)
+                continue
+            if full or not maintain.is_maintainable(con, model):
+                counts[model] = maintain.build_whole(con, model, run_at)
+                continue
+            if deltas is None:
+                deltas = maintain.staged_deltas(con)
+            maintain.maintain(con, model, deltas)
+            row = con.execute(f"select count(*) from {model}").fetchone()
+            counts[model] = int(row[0]) if row else 0
         _ensure_breaks(con)
         con.execute(
             f"create or replace table {BREAKS} as {duck.sql_text(BREAKS)}", {"run_at": run_at}
@@ -284,6 +298,7 @@ def reconcile(
         counts[BREAK_EVENTS] = int(row[0]) if row else 0
         for mart in MARTS:
             counts[mart] = duck.build_model(con, mart)
+        maintain.clear_changes(con)
         con.commit()
     except Exception:
         con.rollback()

@@ -117,13 +117,16 @@ def upsert_parquet(
     path: Path,
     key: Sequence[str],
     history: str | None = None,
+    changes: str | None = None,
 ) -> int:
     """Load a landed file by key, writing only rows that are new or whose content changed.
 
     Unchanged rows keep their lineage (`_fetched_at`, `_source_file`), so loading the same
     data twice leaves the table identical. With `history`, every row about to be replaced is
     first copied there (with `_replaced_at`): a provider that changes a booked entry leaves a
-    trace the checks can see. Returns the number of rows written.
+    trace the checks can see. With `changes`, the old and the new version of every row
+    written go there too, for the models maintained by key (store.maintain) to re-derive.
+    Returns the number of rows written.
     """
     content = [c for c in _columns(con, table) if c not in LINEAGE]
     on = " and ".join(f'n."{k}" = o."{k}"' for k in key)
@@ -141,6 +144,11 @@ def upsert_parquet(
             f"select o.*, (now() at time zone 'UTC') as _replaced_at "
             f"from {table} o semi join _changed n on {on}"
         )
+    if changes is not None:
+        con.execute(
+            f"insert into {changes} by name select o.* from {table} o semi join _changed n on {on}"
+        )
+        con.execute(f"insert into {changes} by name select * from _changed")
     con.execute(f"insert or replace into {table} by name select * from _changed")
     written = con.execute("select count(*) from _changed").fetchone()
     con.execute("drop table _changed")

@@ -20,6 +20,7 @@ from store import duck, lake
 from store.datasets import DATASETS, SOURCE_FIELD, Dataset, dataset, tail_entity
 from store.files import write_atomically
 from store.landing.common import day_window
+from store.maintain import changes_table
 
 log = logging.getLogger("recon.progress")
 
@@ -115,6 +116,9 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
             # Rows a later delivery replaced, kept for the duplicate_entry check and for audit.
             replaced = ds.table_schema().append(pa.field("_replaced_at", pa.timestamp("us")))
             duck.ensure_table(con, ds.history_table, replaced, ())
+        if ds.windowed:
+            # Rows written since the last reconciliation, old and new versions (store.maintain).
+            duck.ensure_table(con, changes_table(ds.raw_table), ds.table_schema(), ())
     duck.ensure_table(con, "quarantine", QUARANTINE_SCHEMA.append(SOURCE_FIELD), ())
     _upgrade_quarantine(con)
     duck.ensure_table(con, LANDED_WINDOWS, LANDED_WINDOWS_SCHEMA, LANDED_WINDOWS_KEY)
@@ -160,7 +164,9 @@ def load_window(
     quarantine = folder / "quarantine.parquet"
     con.begin()
     try:
-        rows = duck.upsert_parquet(con, ds.raw_table, data, ds.table_key(), _history(ds))
+        rows = duck.upsert_parquet(
+            con, ds.raw_table, data, ds.table_key(), _history(ds), changes_table(ds.raw_table)
+        )
         refused = duck.replace_quarantine(con, quarantine, quarantine.exists())
         _record_counts(con, ds, day, data)
         con.commit()
@@ -239,7 +245,9 @@ def load_tail(con: duckdb.DuckDBPyConnection, data_dir: Path, ds: Dataset, snaps
     tail = folder / snapshot.name
     if not tail.exists():
         return 0
-    return duck.upsert_parquet(con, ds.raw_table, tail, ds.table_key(), _history(ds))
+    return duck.upsert_parquet(
+        con, ds.raw_table, tail, ds.table_key(), _history(ds), changes_table(ds.raw_table)
+    )
 
 
 def _history(ds: Dataset) -> str | None:
