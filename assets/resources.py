@@ -37,6 +37,7 @@ from store.warehouse import open_working
 
 _HTTP_DEFAULTS = HttpSettings()
 DEFAULT_LOOKBACK_DAYS = 3
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 class WarehouseResource(dg.ConfigurableResource):  # type: ignore[type-arg]
@@ -300,6 +301,23 @@ class ReconResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     fx_rate_tolerance_bps: str | None = None
     lookback_days: int | None = None
     full_recheck: bool = False
+    full_recheck_day: str | None = None
+
+    def full_recheck_weekday(self) -> int | None:
+        """The weekday (0 = Monday) whose nightly run re-checks all history,
+        `RECON_FULL_RECHECK_DAY` (default sunday; `never` for none)."""
+        text = (
+            (self.full_recheck_day or os.environ.get("RECON_FULL_RECHECK_DAY", "") or "sunday")
+            .strip()
+            .lower()
+        )
+        if text == "never":
+            return None
+        if text not in WEEKDAYS:
+            raise ValueError(
+                f"RECON_FULL_RECHECK_DAY must be a weekday name or 'never', got {text!r}"
+            )
+        return WEEKDAYS.index(text)
 
     def lookback(self) -> int:
         """Days before yesterday the nightly run loads again (late rows, status changes)."""

@@ -92,7 +92,11 @@ def _run(args: argparse.Namespace) -> int:
         raise ValueError("--end must be after --start (end is exclusive)")
     from pipelines.runs import run_days
 
-    return run_days(args.start, args.end - timedelta(days=1), fail_on_breaks=args.fail_on_breaks)
+    # --full is a setting of this run only: it goes with the run's config, not the environment.
+    config = {"recon": {"full_recheck": True}} if args.full else None
+    return run_days(
+        args.start, args.end - timedelta(days=1), config, fail_on_breaks=args.fail_on_breaks
+    )
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -135,6 +139,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--fail-on-breaks",
         action="store_true",
         help=f"exit {exit_codes.OPEN_BREAKS} when open error breaks exist (for cron)",
+    )
+    run.add_argument(
+        "--full",
+        action="store_true",
+        help="re-check all history instead of what this run's loads changed (the reference "
+        "the nightly runs must equal; the nightly schedule does it weekly)",
     )
     run.set_defaults(func=_run)
 

@@ -11,6 +11,7 @@ from assets.resources import JtResource, OpenApiResource, ReconResource
 
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
+FULL_RECHECK_TAG = "recon/full_recheck"
 
 
 def nightly_days(now: datetime, timezone: str, lookback_days: int) -> tuple[date, date]:
@@ -32,7 +33,11 @@ def build_nightly_schedule(job: dg.UnresolvedAssetJobDefinition) -> dg.ScheduleD
         job=job,
         cron_schedule="30 2 * * *",
         execution_timezone="UTC",
-        description="Loads yesterday and re-loads RECON_LOOKBACK_DAYS (default 3) days before it.",
+        description=(
+            "Loads yesterday and re-loads RECON_LOOKBACK_DAYS (default 3) days before it, "
+            "re-checking what those loads changed; on RECON_FULL_RECHECK_DAY (default sunday) "
+            "it re-checks all history."
+        ),
     )
     def nightly(
         context: dg.ScheduleEvaluationContext,
@@ -47,6 +52,14 @@ def build_nightly_schedule(job: dg.UnresolvedAssetJobDefinition) -> dg.ScheduleD
         lookback = recon.lookback()
         ranges = [nightly_days(context.scheduled_execution_time, z, lookback) for z in zones]
         first, last = min(r[0] for r in ranges), min(r[1] for r in ranges)
-        return dg.RunRequest(tags=range_tags(first, last))
+        weekday = recon.full_recheck_weekday()
+        if weekday is None or context.scheduled_execution_time.weekday() != weekday:
+            return dg.RunRequest(tags=range_tags(first, last))
+        # The weekly reference: every model rebuilt from all history. It also bounds how long
+        # a model maintained by key could drift, should one ever do so.
+        return dg.RunRequest(
+            tags=range_tags(first, last) | {FULL_RECHECK_TAG: "true"},
+            run_config={"resources": {"recon": {"config": {"full_recheck": True}}}},
+        )
 
     return nightly

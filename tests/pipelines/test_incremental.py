@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from pipelines.schedules import nightly_days
+from pipelines.schedules import FULL_RECHECK_TAG, nightly_days
 from sandbox import JtConfig, World, WorldConfig, build_world
 from store import breaks, duck, maintain
 from tests.support.harness import Harness, completed, harness
@@ -130,14 +130,60 @@ def test_incremental_nights_equal_a_full_recheck(
             if n:
                 corrected += _correct_booked_rows(world, night, rng)
                 world.advance(86_400)
-            result = h.run(*nightly_days(night, "UTC", LOOKBACK))
+            # The last night is the weekly full re-check.
+            full = {"full_recheck": n == NIGHTS - 1}
+            result = h.run(*nightly_days(night, "UTC", LOOKBACK), recon=full)
             assert completed(result)
             staged += [
                 str(m.metadata["how"].value)
                 for m in result.asset_materializations_for_node("stg_openapi__transactions")
             ]
             _recheck_in_full(h, tmp_path / f"night{n}.duckdb")
-    # The first night builds whole; every later one re-derives by key, so the comparisons
-    # above were of maintained tables, after corrections the provider made.
-    assert staged == ["rebuilt whole"] + ["changed rows re-derived"] * (NIGHTS - 1)
+    # The first night builds whole and the later ones re-derive by key, so the comparisons
+    # above were of maintained tables, after corrections the provider made; a full re-check
+    # rebuilds whole.
+    assert staged == ["rebuilt whole"] + ["changed rows re-derived"] * (NIGHTS - 2) + [
+        "rebuilt whole"
+    ]
     assert any(c.startswith("record_id") for c in corrected), corrected
+
+
+@pytest.mark.parametrize(
+    ("setting", "full_on"),
+    [(None, {"Sunday"}), ("wednesday", {"Wednesday"}), ("never", set())],
+)
+def test_the_nightly_schedule_rechecks_everything_once_a_week(
+    setting: str | None, full_on: set[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dagster as dg
+
+    from pipelines.definitions import defs
+    from pipelines.resources import default_resources
+
+    if setting is None:
+        monkeypatch.delenv("RECON_FULL_RECHECK_DAY", raising=False)
+    else:
+        monkeypatch.setenv("RECON_FULL_RECHECK_DAY", setting)
+    schedule = defs.resolve_schedule_def("nightly")
+    full: set[str] = set()
+    for day in range(7):
+        now = datetime(2026, 11, 23, 2, 30, tzinfo=UTC) + timedelta(days=day)
+        with dg.build_schedule_context(
+            scheduled_execution_time=now, resources=default_resources()
+        ) as context:
+            (request,) = schedule.evaluate_tick(context).run_requests or []
+        recon = request.run_config.get("resources", {}).get("recon", {}).get("config", {})
+        if recon.get("full_recheck"):
+            assert request.tags[FULL_RECHECK_TAG] == "true"
+            full.add(now.strftime("%A"))
+        else:
+            assert FULL_RECHECK_TAG not in request.tags
+    assert full == full_on
+
+
+def test_a_misspelt_full_recheck_day_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from assets.resources import ReconResource
+
+    monkeypatch.setenv("RECON_FULL_RECHECK_DAY", "sundy")
+    with pytest.raises(ValueError, match="RECON_FULL_RECHECK_DAY"):
+        ReconResource().full_recheck_weekday()
