@@ -26,7 +26,7 @@ from assets.resources import (
     no_provider_configured,
 )
 from assets.warehouse import POOL
-from store import breaks, duck, publish
+from store import breaks, duck, maintain, publish
 from store.datasets import DATASETS
 from store.warehouse import LANDED_WINDOWS, ensure_raw_tables
 
@@ -140,17 +140,27 @@ def recon_models(
         outcomes = [breaks.outcome(con, check) for check in breaks.CHECKS]
         undocumented = publish.describe_marts(con)
         publish.stamp(con, context.run.run_id, run_at, _now())
-    # Published in this step, while it still holds the warehouse pool: nothing can write the
-    # working file between the checkpoint and the copy.
-    published = publish.publish(
-        warehouse.warehouse_path(), warehouse.published_path(), context.run.run_id
-    )
+        # Published in this step, while it still holds the warehouse pool: nothing can write
+        # the working file between the checkpoint and the snapshot. The standby snapshot
+        # takes the night's changes; a full re-check's is copied whole.
+        slot = publish.standby_slot(warehouse.published_path(), warehouse.snapshot_slots())
+        whole = (
+            "this run re-checked all history"
+            if recon.full_recheck
+            else publish.update_standby(con, slot, maintain.changes_kept_since(con))
+        )
+    work, target = warehouse.warehouse_path(), warehouse.published_path()
+    if whole is None:
+        published = publish.swap_in(slot, target, work, context.run.run_id)
+    else:
+        published = publish.publish(work, target, warehouse.snapshot_slots(), context.run.run_id)
+    how = "copied whole: " + whole if whole else "brought up to date with the night's changes"
     if undocumented:
         context.log.warning(
             f"docs/data-dictionary.md lacks {len(undocumented)} mart columns: "
             + ", ".join(undocumented)
         )
-    report(context, f"published {published.path} ({published.size_bytes // 1024} KiB)")
+    report(context, f"published {published.path} ({published.size_bytes // 1024} KiB), {how}")
     for model, rows in counts.items():
         yield dg.MaterializeResult(asset_key=model, metadata={"rows": rows})
     yield dg.MaterializeResult(
@@ -159,6 +169,7 @@ def recon_models(
             "path": str(published.path),
             "run_at": str(run_at),
             "size_bytes": published.size_bytes,
+            "how": how,
         },
     )
     for o in outcomes:

@@ -58,6 +58,11 @@ class WarehouseResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     def published_path(self) -> Path:
         return self.root() / "warehouse.duckdb"
 
+    def snapshot_slots(self) -> Path:
+        """The two snapshot files the published one is a hard link to, alternately
+        (store.publish): beside it, on the same file system."""
+        return self.root() / "snapshots"
+
     def alerts_dir(self) -> Path:
         return self.root() / "alerts"
 
@@ -78,6 +83,7 @@ class WarehouseResource(dg.ConfigurableResource):  # type: ignore[type-arg]
         for folder in (
             lake.lake_root(self.root()),
             self.warehouse_path().parent,
+            self.snapshot_slots(),
             self.alerts_dir(),
         ):
             shutil.rmtree(folder, ignore_errors=True)

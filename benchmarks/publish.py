@@ -61,7 +61,7 @@ def _measure(folder: Path, rows: int) -> tuple[float, float, float, int]:
         os.fsync(f.fileno())  # publish syncs its file too; the baseline must as well
     copy_s = time.perf_counter() - started
     started = time.perf_counter()
-    published = publish(work, folder / "warehouse.duckdb", "bench")
+    published = publish(work, folder / "warehouse.duckdb", folder / "snapshots", "bench")
     publish_s = time.perf_counter() - started
     # The way this project published first: DuckDB rewrites every table into a new file.
     with duckdb.connect(str(work)) as con:

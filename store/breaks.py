@@ -298,7 +298,7 @@ def reconcile(
         counts[BREAK_EVENTS] = int(row[0]) if row else 0
         for mart in MARTS:
             counts[mart] = duck.build_model(con, mart)
-        maintain.clear_changes(con)
+        maintain.consume_changes(con, run_at)
         con.commit()
     except Exception:
         con.rollback()

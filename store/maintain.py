@@ -29,7 +29,7 @@ import hashlib
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import duckdb
 
@@ -164,15 +164,37 @@ def _on(left: str, left_cols: Sequence[str], right: str, right_cols: Sequence[st
     )
 
 
-def staged_deltas(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+def _changed_rows(con: duckdb.DuckDBPyConnection, raw: str, since: datetime | None) -> str:
+    """SQL for a raw table's changed rows: those no reconciliation consumed yet (`since`
+    None), or those consumed after `since` (what a snapshot published then lacks)."""
+    table = f"{_database(con)}.main.{changes_table(raw)}"
+    # The time is ours (a run's), written as a literal: a view takes no parameters.
+    which = (
+        "_consumed_at is null"
+        if since is None
+        else f"_consumed_at > timestamp '{since.isoformat(sep=' ')}'"
+    )
+    return f"select * exclude (_consumed_at) from {table} where {which}"
+
+
+def raw_deltas(con: duckdb.DuckDBPyConnection, since: datetime | None = None) -> dict[str, str]:
+    """Each windowed raw table's changed rows, old and new versions, as temporary views
+    `_delta_<raw>` (see `_changed_rows` for `since`)."""
+    out: dict[str, str] = {}
+    for raw in _WINDOWED:
+        con.execute(f"create or replace temp view _delta_{raw} as {_changed_rows(con, raw, since)}")
+        out[raw] = f"_delta_{raw}"
+    return out
+
+
+def staged_deltas(con: duckdb.DuckDBPyConnection, since: datetime | None = None) -> dict[str, str]:
     """The changed rows of each maintained staging model, old and new versions, in staged
     shape: the staging SQL over the raw changes. Temporary tables named `_delta_<model>`."""
-    db = _database(con)
     out: dict[str, str] = {}
     for m in STAGING:
         (raw,) = m.inputs
         delta = f"_delta_{m.model}"
-        with _shadowed(con, {raw: f"select * from {db}.main.{changes_table(raw)}"}):
+        with _shadowed(con, {raw: _changed_rows(con, raw, since)}):
             con.execute(f"create or replace temp table {delta} as {duck.sql_text(m.model)}")
         out[m.model] = delta
     return out
@@ -186,25 +208,11 @@ def maintain(con: duckdb.DuckDBPyConnection, model: str, deltas: Mapping[str, st
     """Re-derive the units of `model` that its inputs' changed rows (`deltas`: input table ->
     table of its changed rows, old and new versions) belong to. Returns the rows written."""
     m = MAINTAINED[model]
-    db = _database(con)
-    parts = [
-        "select "
-        + ", ".join(f"d.{_q(c)} as {_q(u)}" for c, u in zip(cols, m.unit, strict=True))
-        + f" from {delta} as d where "
-        + " and ".join(f"d.{_q(c)} is not null" for c in cols)
-        for name, cols in m.inputs.items()
-        if (delta := deltas.get(name)) is not None
-    ]
-    if not parts:
+    if not units(con, model, deltas):
         return 0
-    con.execute(
-        "create or replace temp table _units as select distinct * from ("
-        + " union all ".join(parts)
-        + ")"
-    )
-    con.execute(
-        f"delete from {m.model} using _units where {_on(m.model, m.unit, '_units', m.unit)}"
-    )
+    db = _database(con)
+    unit_rows = _on(m.model, m.unit, "_units", m.unit)
+    con.execute(f"delete from {m.model} using _units where {unit_rows}")
     views = {
         name: (
             f"select i.* from {db}.main.{name} as i semi join _units "
@@ -217,8 +225,29 @@ def maintain(con: duckdb.DuckDBPyConnection, model: str, deltas: Mapping[str, st
     con.execute(f"insert into {m.model} by name select * from _rederived")
     row = con.execute("select count(*) from _rederived").fetchone()
     con.execute("drop table _rederived")
-    con.execute("drop table _units")
     return int(row[0]) if row else 0
+
+
+def units(con: duckdb.DuckDBPyConnection, model: str, deltas: Mapping[str, str]) -> bool:
+    """The units of `model` that its inputs' changed rows belong to, as the temporary table
+    `_units` (named by the model's unit columns). False when no input has changes."""
+    m = MAINTAINED[model]
+    parts = [
+        "select "
+        + ", ".join(f"d.{_q(c)} as {_q(u)}" for c, u in zip(cols, m.unit, strict=True))
+        + f" from {delta} as d where "
+        + " and ".join(f"d.{_q(c)} is not null" for c in cols)
+        for name, cols in m.inputs.items()
+        if (delta := deltas.get(name)) is not None
+    ]
+    if not parts:
+        return False
+    con.execute(
+        "create or replace temp table _units as select distinct * from ("
+        + " union all ".join(parts)
+        + ")"
+    )
+    return True
 
 
 def refresh(
@@ -235,7 +264,7 @@ def refresh(
         elif full or not is_maintainable(con, model):
             how, written = "rebuilt whole", build_whole(con, model, now)
         else:
-            deltas = {raw: changes_table(raw) for raw in MAINTAINED[model].inputs}
+            deltas = raw_deltas(con)
             how, written = "changed rows re-derived", maintain(con, model, deltas)
         con.commit()
     except Exception:
@@ -244,7 +273,37 @@ def refresh(
     return how, written
 
 
-def clear_changes(con: duckdb.DuckDBPyConnection) -> None:
-    """The changes are folded: what the next run re-derives starts from here."""
+# How long consumed changes are kept: a published snapshot slot at most this old is brought
+# up to date from them instead of copied whole (store.publish).
+KEEP_CHANGES = timedelta(days=7)
+CHANGES_KEPT = "recon_changes_kept"
+
+
+def consume_changes(con: duckdb.DuckDBPyConnection, run_at: datetime) -> None:
+    """The changes are folded into the models by the run at `run_at`: the next run re-derives
+    from here. They are kept a while, marked with that run, for publishing; older ones go."""
+    kept_since = run_at - KEEP_CHANGES
     for raw in _WINDOWED:
-        con.execute(f"delete from {changes_table(raw)}")
+        table = changes_table(raw)
+        con.execute(f"update {table} set _consumed_at = ? where _consumed_at is null", [run_at])
+        con.execute(f"delete from {table} where _consumed_at < ?", [kept_since])
+    con.execute(
+        f"create or replace table {CHANGES_KEPT} as select ?::timestamp as kept_since",
+        [kept_since],
+    )
+
+
+def changes_kept_since(
+    con: duckdb.DuckDBPyConnection, database: str | None = None
+) -> datetime | None:
+    """Since when every consumed change is still at hand (None: never recorded)."""
+    prefix = f"{database}.main." if database else ""
+    found = con.execute(
+        "select count(*) from duckdb_tables() where table_name = ? "
+        "and database_name = coalesce(?, current_database())",
+        [CHANGES_KEPT, database],
+    ).fetchone()
+    if not found or not found[0]:
+        return None
+    row = con.execute(f"select kept_since from {prefix}{CHANGES_KEPT}").fetchone()
+    return row[0] if row else None

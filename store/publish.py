@@ -17,12 +17,15 @@ import logging
 import os
 import re
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 import duckdb
 
+from store import maintain
+from store.datasets import DATASETS
 from store.duck import STORAGE_VERSION, storage_version
 from store.files import fsync
 
@@ -169,41 +172,19 @@ def stamp(
     con.execute("checkpoint")
 
 
-def publish(work: Path, target: Path, run_id: str) -> Published:
-    """Copy the working warehouse file `work` to `target`, atomically.
+def publish(work: Path, target: Path, slots: Path, run_id: str) -> Published:
+    """Publish the working warehouse file `work` as `target` by copying it whole into the
+    standby slot, then swapping that in (`copy_whole`, `swap_in`).
 
     The caller has stamped and checkpointed `work` and closed it, and holds the warehouse
     pool, so the file is whole and nothing writes it. A byte copy is ~40 times faster than
     DuckDB's COPY FROM DATABASE (make bench), so the snapshot has the working file's storage
-    format, `STORAGE_VERSION`. The copy is written beside `target`, synced, opened read-only
-    to prove it is whole, holds this run and is in that format, then renamed over `target`:
-    a reader sees the old snapshot or the new one, never a mix.
+    format, `STORAGE_VERSION`; the copy is synced and opened read-only to prove it is whole,
+    holds this run and is in that format before anything is swapped.
     """
-    if work.with_name(work.name + ".wal").exists():
-        raise RuntimeError(f"{work} has a write-ahead log: it is not closed and checkpointed")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = target.with_name(f".{target.name}.publishing")
-    for leftover in (staging, staging.with_name(staging.name + ".wal")):
-        leftover.unlink(missing_ok=True)
-    shutil.copyfile(work, staging)
-    fsync(staging)
-    with duckdb.connect(str(staging), read_only=True) as con:
-        publication = read_publication(con)
-        version = storage_version(con)
-    if publication is None or publication.run_id != run_id:
-        raise RuntimeError(f"the copy of {work} does not hold run {run_id}; nothing published")
-    if version != STORAGE_VERSION:
-        # Analysts' DuckDB 1.4 tools could not open it (docs/analyst-guide.md).
-        raise RuntimeError(
-            f"the copy of {work} is in storage version {version}, not {STORAGE_VERSION}; "
-            "nothing published"
-        )
-    _set_aside_wal(target)
-    os.replace(staging, target)
-    fsync(target.parent)
-    return Published(
-        target, run_id, publication.run_at, publication.published_at, target.stat().st_size
-    )
+    slot = standby_slot(target, slots)
+    copy_whole(work, slot, run_id)
+    return swap_in(slot, target, work, run_id)
 
 
 _PUBLICATION_DOC = (
@@ -267,4 +248,274 @@ def adopt_published_history(
     return (
         f"run {mine.run_id} was stamped but never published (killed while publishing?): the "
         f"break history is taken back from the published run {theirs.run_id}"
+    )
+
+
+# Publishing what changed. The published file is one of two snapshot slots (hard-linked to
+# `target`); each night the other slot, the standby, is brought up to the working warehouse by
+# applying the changes since the run it holds, then swapped in. A standby that is missing,
+# locked by a reader, older than the kept changes, or shaped differently is copied whole
+# instead, as is every full re-check's.
+SLOTS = ("a.duckdb", "b.duckdb")
+
+
+@dataclass(frozen=True)
+class Standby:
+    path: Path
+    # Why it is copied whole, or None when it was brought up to date in place.
+    copied_whole_because: str | None
+
+
+def standby_slot(target: Path, slots: Path) -> Path:
+    """The slot that is not the published file: the one to write tonight."""
+    paths = [slots / name for name in SLOTS]
+    current = target.stat().st_ino if target.exists() else None
+    unpublished = [p for p in paths if not (p.exists() and p.stat().st_ino == current)]
+    if len(unpublished) == 1:
+        return unpublished[0]
+    # Neither slot is published (the first run, or a data dir from before the slots): the
+    # newer one needs the fewest changes.
+    existing = [p for p in paths if p.exists()]
+    return max(existing, key=lambda p: p.stat().st_mtime) if existing else paths[0]
+
+
+def update_standby(
+    con: duckdb.DuckDBPyConnection, slot: Path, kept_since: datetime | None
+) -> str | None:
+    """Bring the standby `slot` up to the working warehouse `con` (stamped, checkpointed) in
+    one transaction on the slot. Returns why it must be copied whole instead, or None."""
+    if not slot.exists():
+        return "there is no standby snapshot yet"
+    try:
+        con.execute("attach ? as standby", [str(slot)])
+    except duckdb.Error as exc:
+        # A reader still has last-but-one night's snapshot open: never wait for it.
+        return f"the standby snapshot is in use ({str(exc).splitlines()[0]})"
+    try:
+        theirs = _publication_of(con, "standby")
+        why = _cannot_update(con, theirs, kept_since)
+        if why is not None or theirs is None:
+            return why or "the standby snapshot holds no run"
+        con.begin()
+        try:
+            _apply_changes(con, theirs.run_at, kept_since)
+            _copy_comments(con)
+            differing = _counts_differ(con)
+            if differing:
+                raise RuntimeError(f"row counts differ after applying changes: {differing}")
+            con.commit()
+        except Exception as exc:
+            con.rollback()
+            log.warning(f"bringing the standby snapshot up to date failed ({exc}); copied whole")
+            return f"applying the changes failed ({exc})"
+        con.execute("checkpoint standby")
+        return None
+    finally:
+        con.execute("detach standby")
+
+
+def _publication_of(con: duckdb.DuckDBPyConnection, database: str) -> Publication | None:
+    found = con.execute(
+        "select count(*) from duckdb_tables() where database_name = ? and table_name = ?",
+        [database, PUBLICATION],
+    ).fetchone()
+    if not found or not found[0]:
+        return None
+    row = con.execute(
+        f"select run_id, run_at, published_at from {database}.main.{PUBLICATION}"
+    ).fetchone()
+    return Publication(str(row[0]), row[1], row[2]) if row else None
+
+
+_SHAPE = (
+    "select table_name, column_index, column_name, data_type from duckdb_columns() "
+    "where database_name = ? and schema_name = 'main'",
+    "select table_name, constraint_type, constraint_text from duckdb_constraints() "
+    "where database_name = ? and schema_name = 'main'",
+)
+
+
+def _cannot_update(
+    con: duckdb.DuckDBPyConnection, theirs: Publication | None, kept_since: datetime | None
+) -> str | None:
+    if theirs is None:
+        return "the standby snapshot holds no run"
+    if kept_since is None or theirs.run_at < kept_since:
+        return f"the standby snapshot (run {theirs.run_id}) is older than the changes kept"
+    if storage_version(con, "standby") != STORAGE_VERSION:
+        return "the standby snapshot is in another storage version"
+    working = con.execute("select current_database()").fetchone()
+    assert working is not None
+    for sql in _SHAPE:
+        mine, its = (
+            sorted(map(str, con.execute(sql, [db]).fetchall())) for db in (working[0], "standby")
+        )
+        if mine != its:
+            return "the warehouse's tables changed shape since the standby snapshot"
+    return None
+
+
+def _tables(con: duckdb.DuckDBPyConnection, database: str) -> list[str]:
+    return [
+        r[0]
+        for r in con.execute(
+            "select table_name from duckdb_tables() where database_name = ? "
+            "and schema_name = 'main' order by 1",
+            [database],
+        ).fetchall()
+    ]
+
+
+def _join(left: str, right: str, left_cols: Sequence[str], right_cols: Sequence[str]) -> str:
+    return " and ".join(
+        f'{left}."{a}" = {right}."{b}"' for a, b in zip(left_cols, right_cols, strict=True)
+    )
+
+
+def _apply_changes(
+    con: duckdb.DuckDBPyConnection, since: datetime, kept_since: datetime | None
+) -> None:
+    """Each table of the standby brought to the working warehouse's content: tables kept by
+    key take the rows of the keys or units changed since `since`, append-only ones their new
+    rows, the rest (small, rebuilt every run) their whole content."""
+    windowed = {ds.raw_table: ds for ds in DATASETS if ds.windowed}
+    appended = {ds.history_table: "_replaced_at" for ds in DATASETS if ds.history} | {
+        ds.raw_table: "_snapshot_at" for ds in DATASETS if not ds.windowed
+    }
+    changes = {maintain.changes_table(raw) for raw in windowed}
+    deltas = maintain.raw_deltas(con, since) | maintain.staged_deltas(con, since)
+    working = con.execute("select current_database()").fetchone()
+    assert working is not None
+    for table in _tables(con, str(working[0])):
+        theirs, mine = f"standby.main.{table}", f"main.{table}"
+        if table in windowed:
+            key = windowed[table].table_key()
+            cols = ", ".join(f'"{c}"' for c in key)
+            keys = f"(select distinct {cols} from {deltas[table]})"
+            con.execute(f"delete from {theirs} using {keys} k where {_join(theirs, 'k', key, key)}")
+            con.execute(
+                f"insert into {theirs} by name select t.* from {mine} t "
+                f"semi join {keys} k on {_join('t', 'k', key, key)}"
+            )
+        elif table in maintain.MAINTAINED:
+            unit = maintain.MAINTAINED[table].unit
+            if maintain.units(con, table, deltas):
+                con.execute(
+                    f"delete from {theirs} using _units where {_join(theirs, '_units', unit, unit)}"
+                )
+                con.execute(
+                    f"insert into {theirs} by name select t.* from {mine} t "
+                    f"semi join _units on {_join('t', '_units', unit, unit)}"
+                )
+        elif table in appended:
+            at = appended[table]
+            con.execute(
+                f"insert into {theirs} by name select * from {mine} where {at} > "
+                f"coalesce((select max({at}) from {theirs}), timestamp '-infinity')"
+            )
+        elif table in changes:
+            con.execute(
+                f"delete from {theirs} where _consumed_at is null or _consumed_at < ?",
+                [kept_since],
+            )
+            con.execute(
+                f"insert into {theirs} by name select * from {mine} "
+                "where _consumed_at is null or _consumed_at > ?",
+                [since],
+            )
+        else:
+            con.execute(f"delete from {theirs}")
+            con.execute(f"insert into {theirs} by name select * from {mine}")
+
+
+def _copy_comments(con: duckdb.DuckDBPyConnection) -> None:
+    """Table and column comments (the data dictionary's words) as the working file has them."""
+    working = con.execute("select current_database()").fetchone()
+    assert working is not None
+    tables = con.execute(
+        "select table_name, comment from duckdb_tables() where database_name = ? "
+        "except select table_name, comment from duckdb_tables() where database_name = 'standby'",
+        [working[0]],
+    ).fetchall()
+    for table, comment in tables:
+        text = "null" if comment is None else _literal(comment)
+        con.execute(f"comment on table standby.main.{table} is {text}")
+    columns = con.execute(
+        "select table_name, column_name, comment from duckdb_columns() where database_name = ? "
+        "except select table_name, column_name, comment from duckdb_columns() "
+        "where database_name = 'standby'",
+        [working[0]],
+    ).fetchall()
+    for table, column, comment in columns:
+        text = "null" if comment is None else _literal(comment)
+        con.execute(f'comment on column standby.main.{table}."{column}" is {text}')
+
+
+def _counts_differ(con: duckdb.DuckDBPyConnection) -> list[str]:
+    working = con.execute("select current_database()").fetchone()
+    assert working is not None
+    differ = []
+    for table in _tables(con, str(working[0])):
+        row = con.execute(
+            f"select (select count(*) from main.{table}), "
+            f"(select count(*) from standby.main.{table})"
+        ).fetchone()
+        if row is None or row[0] != row[1]:
+            differ.append(table)
+    return differ
+
+
+def copy_whole(work: Path, slot: Path, run_id: str) -> None:
+    """The closed, checkpointed working file copied byte for byte into `slot` (beside it,
+    then renamed: a slot cut short is never taken for a snapshot), and checked."""
+    if work.with_name(work.name + ".wal").exists():
+        raise RuntimeError(f"{work} has a write-ahead log: it is not closed and checkpointed")
+    slot.parent.mkdir(parents=True, exist_ok=True)
+    copying = slot.with_name(f".{slot.name}.copying")
+    for leftover in (copying, copying.with_name(copying.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+    try:
+        shutil.copyfile(work, copying)
+        fsync(copying)
+        _check(copying, work, run_id)
+    except BaseException:
+        copying.unlink(missing_ok=True)
+        raise
+    os.replace(copying, slot)
+
+
+def _check(path: Path, work: Path, run_id: str) -> Publication:
+    with duckdb.connect(str(path), read_only=True) as con:
+        publication = read_publication(con)
+        version = storage_version(con)
+    if publication is None or publication.run_id != run_id:
+        raise RuntimeError(f"the copy of {work} does not hold run {run_id}; nothing published")
+    if version != STORAGE_VERSION:
+        # Analysts' DuckDB 1.4 tools could not open it (docs/analyst-guide.md).
+        raise RuntimeError(
+            f"the copy of {work} is in storage version {version}, not {STORAGE_VERSION}; "
+            "nothing published"
+        )
+    return publication
+
+
+def swap_in(slot: Path, target: Path, work: Path, run_id: str) -> Published:
+    """Make `slot` the published file: checked, hard-linked beside `target`, renamed over it.
+    A reader sees the old snapshot or the new one, never a mix; one with the old file open
+    keeps reading it (its slot is not written while it is locked)."""
+    publication = _check(slot, work, run_id)
+    linking = target.with_name(f".{target.name}.publishing")
+    for leftover in (linking, linking.with_name(linking.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+    try:
+        os.link(slot, linking)
+    except OSError:
+        # A file system without hard links: a copy, as before the slots.
+        shutil.copyfile(slot, linking)
+        fsync(linking)
+    _set_aside_wal(target)
+    os.replace(linking, target)
+    fsync(target.parent)
+    return Published(
+        target, run_id, publication.run_at, publication.published_at, target.stat().st_size
     )

@@ -118,7 +118,8 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
             duck.ensure_table(con, ds.history_table, replaced, ())
         if ds.windowed:
             # Rows written since the last reconciliation, old and new versions (store.maintain).
-            duck.ensure_table(con, changes_table(ds.raw_table), ds.table_schema(), ())
+            changed = ds.table_schema().append(pa.field("_consumed_at", pa.timestamp("us")))
+            duck.ensure_table(con, changes_table(ds.raw_table), changed, ())
     duck.ensure_table(con, "quarantine", QUARANTINE_SCHEMA.append(SOURCE_FIELD), ())
     _upgrade_quarantine(con)
     duck.ensure_table(con, LANDED_WINDOWS, LANDED_WINDOWS_SCHEMA, LANDED_WINDOWS_KEY)

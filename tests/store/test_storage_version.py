@@ -111,12 +111,12 @@ def test_publishing_refuses_a_working_file_in_another_storage_version(tmp_path: 
         stamp(con, "run-1", now, now)
     target = tmp_path / "warehouse.duckdb"
     with pytest.raises(RuntimeError, match=r"storage version v2\.0\.0, not v1\.4\.0"):
-        publish(work, target, "run-1")
+        publish(work, target, tmp_path / "snapshots", "run-1")
     assert not target.exists()
 
     with open_working(work, target):
         pass  # migrated
-    published = publish(work, target, "run-1")
+    published = publish(work, target, tmp_path / "snapshots", "run-1")
     assert published.run_id == "run-1" and version_of(target) == duck.STORAGE_VERSION
     assert target.read_bytes() == work.read_bytes()  # a byte copy
 
