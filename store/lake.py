@@ -47,7 +47,7 @@ class Lake:
 
     @classmethod
     def local(cls, root: Path) -> Lake:
-        return cls(pafs.LocalFileSystem(), PurePosixPath(root.resolve()), "")
+        return cls(pafs.LocalFileSystem(), PurePosixPath(root.absolute()), "")
 
     @classmethod
     def at(cls, url: str, endpoint_url: str | None = None, region: str | None = None) -> Lake:
