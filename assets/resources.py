@@ -31,8 +31,9 @@ from connectors.openapi.profile import PROFILE as OPENAPI
 from connectors.whalet.client import WhaletClient, WhaletCredentials
 from connectors.whalet.profile import PROFILE as WHALET
 from outputs.alert_rules import SEVERITIES
-from store import lake
 from store.breaks import Settings, parse_tolerance
+from store.files import remove_stale_temporaries
+from store.lake import Lake, lake_root
 from store.warehouse import open_working
 
 _HTTP_DEFAULTS = HttpSettings()
@@ -45,12 +46,30 @@ class WarehouseResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     warehouse the pipeline writes (`work/warehouse.duckdb`), the snapshot analysts open
     read-only (`warehouse.duckdb`, replaced atomically after each run's checks), the alert
     state, reports and, unless `DAGSTER_HOME` says otherwise, the Dagster instance. Every
-    path under it is named here and nowhere else."""
+    path under it is named here and nowhere else.
+
+    The lake may live elsewhere: `RECON_LAKE_URL` (`s3://bucket/prefix`, or a local folder)
+    with `RECON_LAKE_ENDPOINT_URL` for an S3 server other than AWS (else `AWS_ENDPOINT_URL_S3`
+    or `AWS_ENDPOINT_URL`); region and credentials come the AWS SDK's usual way
+    (`AWS_REGION`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, a profile or a role)."""
 
     data_dir: str | None = None
+    lake_url: str | None = None
+    lake_endpoint_url: str | None = None
 
     def root(self) -> Path:
         return Path(self.data_dir or os.environ.get("RECON_DATA_DIR") or "data").resolve()
+
+    def lake(self) -> Lake:
+        url = (self.lake_url or os.environ.get("RECON_LAKE_URL", "")).strip()
+        if not url:
+            return Lake.local(lake_root(self.root()))
+        endpoint = self.lake_endpoint_url or _first_env(
+            "RECON_LAKE_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"
+        )
+        return Lake.at(
+            url, endpoint or None, _first_env("AWS_REGION", "AWS_DEFAULT_REGION") or None
+        )
 
     def warehouse_path(self) -> Path:
         return self.root() / "work" / "warehouse.duckdb"
@@ -73,21 +92,31 @@ class WarehouseResource(dg.ConfigurableResource):  # type: ignore[type-arg]
         return self.root() / "dagster"
 
     def demo(self) -> WarehouseResource:
-        """The demo's own warehouse, `demo/` under this one: sandbox rows never mix with a
-        real provider's."""
-        return WarehouseResource(data_dir=str(self.root() / "demo"))
+        """The demo's own warehouse, `demo/` under this one, its lake in it whatever
+        `RECON_LAKE_URL` says: sandbox rows never mix with a real provider's."""
+        root = self.root() / "demo"
+        return WarehouseResource(data_dir=str(root), lake_url=str(lake_root(root)))
 
     def clear(self) -> None:
-        """Remove the lake, both warehouse files and the alert state (the demo starts afresh;
-        the Dagster instance and its run history stay)."""
+        """Remove the local lake, both warehouse files and the alert state (the demo starts
+        afresh; the Dagster instance and its run history stay)."""
         for folder in (
-            lake.lake_root(self.root()),
+            lake_root(self.root()),
             self.warehouse_path().parent,
             self.snapshot_slots(),
             self.alerts_dir(),
         ):
             shutil.rmtree(folder, ignore_errors=True)
         self.published_path().unlink(missing_ok=True)
+
+    def remove_stale_temporaries(self, older_than: float) -> list[str]:
+        """Temporary files killed writers left under the data directory and in the lake,
+        last written before `older_than` (see `store.files.remove_stale_temporaries`)."""
+        removed = [str(p) for p in remove_stale_temporaries(self.root(), older_than)]
+        lake = self.lake()
+        if lake.remote or not Path(lake.root).is_relative_to(self.root()):
+            removed += lake.remove_stale_temporaries(older_than)
+        return removed
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -96,6 +125,10 @@ class WarehouseResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             yield con
         finally:
             con.close()
+
+
+def _first_env(*names: str) -> str:
+    return next((v for n in names if (v := os.environ.get(n, "").strip())), "")
 
 
 class _ProviderResource(dg.ConfigurableResource):  # type: ignore[type-arg]

@@ -40,7 +40,7 @@ def _window_load(ds: Dataset) -> dg.AssetsDefinition:
         with warehouse.connect() as con:
             ensure_raw_tables(con)
             for key in context.partition_keys:
-                result = load_window(con, warehouse.root(), ds, date.fromisoformat(key))
+                result = load_window(con, warehouse.lake(), ds, date.fromisoformat(key))
                 if result is None:
                     report(context, f"{ds.raw_table} {key}: nothing landed for this day")
                     continue
@@ -76,7 +76,7 @@ def _snapshot_load(ds: Dataset) -> dg.AssetsDefinition:
     ) -> dg.MaterializeResult[None]:
         with warehouse.connect() as con:
             ensure_raw_tables(con)
-            loaded = load_new_snapshots(con, warehouse.root(), ds)
+            loaded = load_new_snapshots(con, warehouse.lake(), ds)
         report(context, f"{ds.raw_table}: {loaded} snapshot rows loaded")
         return dg.MaterializeResult(metadata={"rows_loaded": loaded})
 

@@ -74,7 +74,7 @@ def demo_config(
     whalet = world.whalet.credentials()
     zone = world.cfg.timezone
     return {
-        "warehouse": {"data_dir": str(demo.root())},
+        "warehouse": {"data_dir": str(demo.root()), "lake_url": demo.lake_url},
         "openapi": {
             "base_url": s.openapi.base_url,
             "timezone": zone,

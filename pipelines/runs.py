@@ -30,7 +30,6 @@ from pipelines.resources import Resources, RunConfig
 from pipelines.schedules import range_tags
 from store import duck
 from store.breaks import open_error_breaks
-from store.files import remove_stale_temporaries
 
 
 def progress_to_terminal() -> None:
@@ -104,8 +103,8 @@ def release_dead_runs(instance: dg.DagsterInstance, resources: Resources) -> Non
         tell_dead_run(resources.warehouse, resources.alerts, dead.run_id, log)
     alive = instance.get_run_records(dg.RunsFilter(job_name="recon", statuses=UNFINISHED))
     oldest = min([r.start_time or r.create_timestamp.timestamp() for r in alive], default=None)
-    for tmp in remove_stale_temporaries(
-        resources.warehouse.root(), oldest if oldest is not None else time.time()
+    for tmp in resources.warehouse.remove_stale_temporaries(
+        oldest if oldest is not None else time.time()
     ):
         print(f"recon: removed {tmp}, left by a writer that was killed", file=sys.stderr)
     holders = pool_holders(instance)

@@ -117,6 +117,7 @@ def upsert_parquet(
     path: Path,
     key: Sequence[str],
     history: str | None = None,
+    source: str | None = None,
     changes: str | None = None,
 ) -> int:
     """Load a landed file by key, writing only rows that are new or whose content changed.
@@ -124,7 +125,8 @@ def upsert_parquet(
     Unchanged rows keep their lineage (`_fetched_at`, `_source_file`), so loading the same
     data twice leaves the table identical. With `history`, every row about to be replaced is
     first copied there (with `_replaced_at`): a provider that changes a booked entry leaves a
-    trace the checks can see. With `changes`, the old and the new version of every row
+    trace the checks can see. `source` names the file in lineage when `path` is a local copy
+    of it (a lake in a bucket). With `changes`, the old and the new version of every row
     written go there too, for the models maintained by key (store.maintain) to re-derive.
     Returns the number of rows written.
     """
@@ -136,7 +138,7 @@ def upsert_parquet(
         "(select *, ?::varchar as _source_file from read_parquet(?, hive_partitioning = false)) n "
         f"left join {table} o on {on} "
         f'where o."{key[0]}" is null or {changed}',
-        [str(path), str(path)],
+        [source or str(path), str(path)],
     )
     if history is not None:
         con.execute(
@@ -155,11 +157,13 @@ def upsert_parquet(
     return int(written[0]) if written else 0
 
 
-def insert_parquet(con: duckdb.DuckDBPyConnection, table: str, path: Path) -> int:
+def insert_parquet(
+    con: duckdb.DuckDBPyConnection, table: str, path: Path, source: str | None = None
+) -> int:
     con.execute(
         f"insert into {table} by name select *, ?::varchar as _source_file "
         f"from read_parquet(?, hive_partitioning = false)",
-        [str(path), str(path)],
+        [source or str(path), str(path)],
     )
     row = con.execute(
         "select count(*) from read_parquet(?, hive_partitioning = false)", [str(path)]
@@ -167,13 +171,16 @@ def insert_parquet(con: duckdb.DuckDBPyConnection, table: str, path: Path) -> in
     return int(row[0]) if row else 0
 
 
-def replace_quarantine(con: duckdb.DuckDBPyConnection, path: Path, landed: bool) -> int:
-    """Quarantine rows of one window (its file `path`) are replaced whole: a row fixed
-    upstream leaves it. When the window refuses exactly the same rows as last time, or
-    nothing landed (`landed` false), nothing is touched or the old rows go.
+def replace_quarantine(
+    con: duckdb.DuckDBPyConnection, path: Path, landed: bool, source: str | None = None
+) -> int:
+    """Quarantine rows of one window (its file `path`, named `source` in lineage when `path`
+    is a local copy) are replaced whole: a row fixed upstream leaves it. When the window
+    refuses exactly the same rows as last time, or nothing landed (`landed` false), nothing
+    is touched or the old rows go.
     """
     where = "_source_file = ?"
-    params = [str(path)]
+    params = [source or str(path)]
     if landed:
         same = con.execute(
             f"""
@@ -195,7 +202,7 @@ def replace_quarantine(con: duckdb.DuckDBPyConnection, path: Path, landed: bool)
     con.execute(f"delete from quarantine where {where}", params)
     if not landed:
         return 0
-    return insert_parquet(con, "quarantine", path)
+    return insert_parquet(con, "quarantine", path, source)
 
 
 def sql_text(model: str) -> str:

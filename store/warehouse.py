@@ -10,15 +10,16 @@ import os
 import shutil
 import time
 from datetime import date, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import duckdb
 import pyarrow as pa
 
 from connectors.schema import QUARANTINE_SCHEMA
-from store import duck, lake
+from store import duck
 from store.datasets import DATASETS, SOURCE_FIELD, Dataset, dataset, tail_entity
 from store.files import write_atomically
+from store.lake import Lake, read_counts
 from store.landing.common import day_window
 from store.maintain import changes_table
 
@@ -155,21 +156,22 @@ LANDED_WINDOWS_KEY = ("provider", "entity", "account_id", "window_start")
 
 
 def load_window(
-    con: duckdb.DuckDBPyConnection, data_dir: Path, ds: Dataset, day: date
+    con: duckdb.DuckDBPyConnection, lake: Lake, ds: Dataset, day: date
 ) -> tuple[int, int] | None:
     """Load one landed day (rows and quarantine) in one transaction; None if nothing landed."""
-    folder = lake.window_dir(data_dir, ds.provider, ds.entity, day)
+    folder = lake.window_dir(ds.provider, ds.entity, day)
     data = folder / "data.parquet"
-    if not data.exists():
+    if not lake.exists(data):
         return None
     quarantine = folder / "quarantine.parquet"
+    source = lake.url(data)
     con.begin()
     try:
-        rows = duck.upsert_parquet(
-            con, ds.raw_table, data, ds.table_key(), _history(ds), changes_table(ds.raw_table)
-        )
-        refused = duck.replace_quarantine(con, quarantine, quarantine.exists())
-        _record_counts(con, ds, day, data)
+        with lake.local_copy(data) as file:
+            key, history, changes = ds.table_key(), _history(ds), changes_table(ds.raw_table)
+            rows = duck.upsert_parquet(con, ds.raw_table, file, key, history, source, changes)
+            refused = _replace_quarantine(con, lake, quarantine)
+            _record_counts(con, ds, day, file, source)
         con.commit()
     except Exception:
         con.rollback()
@@ -177,11 +179,22 @@ def load_window(
     return rows, refused
 
 
-def _record_counts(con: duckdb.DuckDBPyConnection, ds: Dataset, day: date, path: Path) -> None:
-    """The window's counts replace what an earlier landing of the same day said. Counts
-    that did not change keep when they were first read, as unchanged rows keep their
-    lineage: loading the same data twice leaves the table as it was."""
-    fetched_at, counts = lake.read_counts(path)
+def _replace_quarantine(con: duckdb.DuckDBPyConnection, lake: Lake, path: PurePosixPath) -> int:
+    if not lake.exists(path):
+        # Nothing is read: the window's old quarantine rows go, found by their lineage.
+        return duck.replace_quarantine(con, Path(path), False, lake.url(path))
+    with lake.local_copy(path) as file:
+        return duck.replace_quarantine(con, file, True, lake.url(path))
+
+
+def _record_counts(
+    con: duckdb.DuckDBPyConnection, ds: Dataset, day: date, path: Path, source: str
+) -> None:
+    """The window's counts (from `path`, a local copy of the lake file `source`) replace what
+    an earlier landing of the same day said. Counts that did not change keep when they were
+    first read, as unchanged rows keep their lineage: loading the same data twice leaves the
+    table as it was."""
+    fetched_at, counts = read_counts(path)
     if fetched_at is None:
         return  # landed before counts were kept: nothing to compare against
     start, end = day_window(day)
@@ -203,11 +216,11 @@ def _record_counts(con: duckdb.DuckDBPyConnection, ds: Dataset, day: date, path:
     ]
     con.executemany(
         f"insert into {LANDED_WINDOWS} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [[*row, fetched_at, str(path)] for row in rows],
+        [[*row, fetched_at, source] for row in rows],
     )
 
 
-def load_new_snapshots(con: duckdb.DuckDBPyConnection, data_dir: Path, ds: Dataset) -> int:
+def load_new_snapshots(con: duckdb.DuckDBPyConnection, lake: Lake, ds: Dataset) -> int:
     """Load every landed snapshot newer than the newest one in the table.
 
     A snapshot identical to the newest loaded one adds nothing and is not loaded again, so
@@ -216,39 +229,45 @@ def load_new_snapshots(con: duckdb.DuckDBPyConnection, data_dir: Path, ds: Datas
     row = con.execute(f"select max(_snapshot_at) from {ds.raw_table}").fetchone()
     newest: datetime | None = row[0] if row else None
     loaded = 0
-    root = lake.entity_dir(data_dir, ds.provider, ds.entity)
-    for path in sorted(root.glob("date=*/at=*.parquet")):
+    root = lake.entity_dir(ds.provider, ds.entity)
+    for path in sorted(lake.glob(root, "date=*/at=*.parquet")):
         if path.name.endswith(".quarantine.parquet"):
             continue
         taken = datetime.strptime(f"{path.parent.name[5:]} {path.stem[3:]}", "%Y-%m-%d %H%M%S")
         if newest is not None and taken <= newest:
             continue
-        if duck.same_as_latest_snapshot(con, ds.raw_table, path):
-            continue
-        con.begin()
-        try:
-            loaded += duck.upsert_parquet(con, ds.raw_table, path, ds.table_key())
-            q_path = path.with_name(path.stem + ".quarantine.parquet")
-            if q_path.exists():
-                duck.insert_parquet(con, "quarantine", q_path)
-            for tail in ds.tails:
-                loaded += load_tail(con, data_dir, dataset(ds.provider, tail), path)
-            con.commit()
-        except Exception:
-            con.rollback()
-            raise
+        with lake.local_copy(path) as file:
+            if duck.same_as_latest_snapshot(con, ds.raw_table, file):
+                continue
+            con.begin()
+            try:
+                source = lake.url(path)
+                loaded += duck.upsert_parquet(con, ds.raw_table, file, ds.table_key(), None, source)
+                q_path = path.with_name(path.stem + ".quarantine.parquet")
+                if lake.exists(q_path):
+                    with lake.local_copy(q_path) as q_file:
+                        duck.insert_parquet(con, "quarantine", q_file, lake.url(q_path))
+                for tail in ds.tails:
+                    loaded += load_tail(con, lake, dataset(ds.provider, tail), path)
+                con.commit()
+            except Exception:
+                con.rollback()
+                raise
     return loaded
 
 
-def load_tail(con: duckdb.DuckDBPyConnection, data_dir: Path, ds: Dataset, snapshot: Path) -> int:
+def load_tail(
+    con: duckdb.DuckDBPyConnection, lake: Lake, ds: Dataset, snapshot: PurePosixPath
+) -> int:
     """The rows read with a snapshot join their entity's table, by key like any window."""
-    folder = lake.entity_dir(data_dir, ds.provider, tail_entity(ds.entity)) / snapshot.parent.name
+    folder = lake.entity_dir(ds.provider, tail_entity(ds.entity)) / snapshot.parent.name
     tail = folder / snapshot.name
-    if not tail.exists():
+    if not lake.exists(tail):
         return 0
-    return duck.upsert_parquet(
-        con, ds.raw_table, tail, ds.table_key(), _history(ds), changes_table(ds.raw_table)
-    )
+    with lake.local_copy(tail) as file:
+        key, history, changes = ds.table_key(), _history(ds), changes_table(ds.raw_table)
+        source = lake.url(tail)
+        return duck.upsert_parquet(con, ds.raw_table, file, key, history, source, changes)
 
 
 def _history(ds: Dataset) -> str | None:

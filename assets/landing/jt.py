@@ -38,7 +38,7 @@ def lake_jt__balance_records(
     days = [date.fromisoformat(k) for k in context.partition_keys]
     with jt.client() as client:
         for i, day in enumerate(days, 1):
-            landed = land_records_window(client, day, warehouse.root(), fetched_at)
+            landed = land_records_window(client, day, warehouse.lake(), fetched_at)
             total.add(landed)
             report(context, f"jt balance_records {day} ({i}/{len(days)}): {landed.summary()}")
     return dg.MaterializeResult(metadata=total.metadata())
@@ -59,7 +59,7 @@ def lake_jt__users(
     if not jt.is_configured():
         return skipped(context, "JT users", "JT_BASE_URL")
     with jt.client() as client:
-        landed = land_users(client, warehouse.root(), jt.provider_now())
+        landed = land_users(client, warehouse.lake(), jt.provider_now())
     report(context, f"jt users snapshot: {landed.summary()}")
     return dg.MaterializeResult(metadata=landed.metadata())
 

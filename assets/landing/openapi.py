@@ -47,7 +47,7 @@ def _window_asset(entity: str) -> dg.AssetsDefinition:
         with openapi.client() as client:
             customers = openapi.credentials()
             for i, day in enumerate(days, 1):
-                landed = land_window(client, customers, entity, day, warehouse.root(), fetched_at)
+                landed = land_window(client, customers, entity, day, warehouse.lake(), fetched_at)
                 total.add(landed)
                 report(context, f"{entity} {day} ({i}/{len(days)}): {landed.summary()}")
         return dg.MaterializeResult(metadata=total.metadata())
@@ -74,7 +74,7 @@ def _snapshot_asset(entity: str) -> dg.AssetsDefinition:
             return skipped(context, f"OPEN-API {entity}", "OPENAPI_BASE_URL")
         with openapi.client() as client:
             landed = land_snapshot(
-                client, openapi.credentials(), entity, warehouse.root(), openapi.provider_now()
+                client, openapi.credentials(), entity, warehouse.lake(), openapi.provider_now()
             )
         report(context, f"{entity} snapshot: {landed.summary()}")
         return dg.MaterializeResult(metadata=landed.metadata())

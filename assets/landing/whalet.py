@@ -45,7 +45,7 @@ def lake_whalet__balances(
     with whalet.client() as client:
         if not client.creds.user_ids:
             return skipped(context, "Whalet user balances", "WHALET_USER_IDS")
-        landed, mismatched = land_balances(client, warehouse.root(), _taken_at())
+        landed, mismatched = land_balances(client, warehouse.lake(), _taken_at())
     return _result(context, "whalet balances", landed, mismatched)
 
 
@@ -62,7 +62,7 @@ def lake_whalet__platform_balances(
     if not whalet.is_configured():
         return skipped(context, "Whalet platform balances", "WHALET_BASE_URL")
     with whalet.client() as client:
-        landed, mismatched = land_platform(client, warehouse.root(), _taken_at())
+        landed, mismatched = land_platform(client, warehouse.lake(), _taken_at())
     return _result(context, "whalet platform balances", landed, mismatched)
 
 

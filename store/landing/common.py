@@ -7,14 +7,13 @@ snapshot lands as one file per reading; refused rows land beside the data they c
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
 from connectors.schema import QUARANTINE_SCHEMA
-from store import lake
 from store.datasets import Dataset, tail_entity
+from store.lake import Lake, WindowCount, with_counts
 
 
 @dataclass
@@ -81,57 +80,55 @@ def day_window(day: date) -> tuple[datetime, datetime]:
 
 
 def write_window(
-    data_dir: Path,
+    lake: Lake,
     ds: Dataset,
     day: date,
     rows: list[dict[str, Any]],
     quarantined: list[dict[str, Any]],
     fetched_at: datetime,
-    counts: list[lake.WindowCount],
+    counts: list[WindowCount],
 ) -> None:
     """Replace one day window's file (and its quarantine) with these rows, carrying each
     account's API total and counts (the incomplete_window check compares them later)."""
     start, end = day_window(day)
     table = pa.Table.from_pylist(rows, schema=ds.landed_schema())
-    table = lake.with_counts(table, fetched_at, counts)
+    table = with_counts(table, fetched_at, counts)
     q_table = quarantine_table(ds.provider, quarantined, start, end, fetched_at)
-    lake.replace_window(data_dir, ds.provider, ds.entity, day, table, q_table)
+    lake.replace_window(ds.provider, ds.entity, day, table, q_table)
 
 
 def write_snapshot(
-    data_dir: Path,
+    lake: Lake,
     ds: Dataset,
     rows: list[dict[str, Any]],
     quarantined: list[dict[str, Any]],
     taken_at: datetime,
 ) -> None:
     """One reading of a snapshot entity, and the rows it refused beside it."""
-    path = lake.snapshot_path(data_dir, ds.provider, ds.entity, taken_at)
-    lake.write_atomic(pa.Table.from_pylist(rows, schema=ds.landed_schema()), path)
+    path = lake.snapshot_path(ds.provider, ds.entity, taken_at)
+    lake.write(pa.Table.from_pylist(rows, schema=ds.landed_schema()), path)
     if quarantined:
         q_path = path.with_name(path.stem + ".quarantine.parquet")
         table = quarantine_table(ds.provider, quarantined, None, None, taken_at)
-        lake.write_atomic(table, q_path)
+        lake.write(table, q_path)
 
 
-def write_tail(data_dir: Path, ds: Dataset, rows: list[dict[str, Any]], taken_at: datetime) -> None:
+def write_tail(lake: Lake, ds: Dataset, rows: list[dict[str, Any]], taken_at: datetime) -> None:
     """Rows of a windowed entity read with a snapshot, landed beside it as `<entity>_tail`."""
-    path = lake.snapshot_path(data_dir, ds.provider, tail_entity(ds.entity), taken_at)
-    lake.write_atomic(pa.Table.from_pylist(rows, schema=ds.landed_schema()), path)
+    path = lake.snapshot_path(ds.provider, tail_entity(ds.entity), taken_at)
+    lake.write(pa.Table.from_pylist(rows, schema=ds.landed_schema()), path)
 
 
-def newest_window_end(data_dir: Path, ds: Dataset) -> datetime | None:
+def newest_window_end(lake: Lake, ds: Dataset) -> datetime | None:
     """End of the newest day window of a dataset landed so far (where its tail starts)."""
-    days = [
-        date.fromisoformat(p.parent.name[5:])
-        for p in lake.entity_dir(data_dir, ds.provider, ds.entity).glob("date=*/data.parquet")
-    ]
+    folder = lake.entity_dir(ds.provider, ds.entity)
+    days = [date.fromisoformat(p.parent.name[5:]) for p in lake.glob(folder, "date=*/data.parquet")]
     return day_window(max(days))[1] if days else None
 
 
-def tail_start(data_dir: Path, tails: list[Dataset]) -> datetime | None:
+def tail_start(lake: Lake, tails: list[Dataset]) -> datetime | None:
     """Where the tails start: after the newest window that every tail dataset has landed."""
-    ends = [newest_window_end(data_dir, ds) for ds in tails]
+    ends = [newest_window_end(lake, ds) for ds in tails]
     return None if any(end is None for end in ends) else min(e for e in ends if e)
 
 

@@ -7,12 +7,11 @@ so a user's balance can be tied to its records.
 """
 
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 from connectors.jt.client import JtClient
 from connectors.jt.rows import convert_rows
 from store.datasets import dataset
-from store.lake import WindowCount
+from store.lake import Lake, WindowCount
 from store.landing.common import (
     Landed,
     chain_through,
@@ -29,9 +28,7 @@ USERS = dataset(PROVIDER, "users")
 TOTALS = dataset(PROVIDER, "user_totals")
 
 
-def land_records_window(
-    client: JtClient, day: date, data_dir: Path, fetched_at: datetime
-) -> Landed:
+def land_records_window(client: JtClient, day: date, lake: Lake, fetched_at: datetime) -> Landed:
     """One day of balance records, fetched whole, then landed as one file."""
     start, end = day_window(day)
     whole = client.records(start, end)
@@ -41,7 +38,7 @@ def land_records_window(
     counts = [
         WindowCount(client.app_id, whole.total, len(converted.rows), len(converted.quarantined))
     ]
-    write_window(data_dir, RECORDS, day, converted.rows, converted.quarantined, fetched_at, counts)
+    write_window(lake, RECORDS, day, converted.rows, converted.quarantined, fetched_at, counts)
     return Landed(
         len(converted.rows),
         len(converted.quarantined),
@@ -52,10 +49,10 @@ def land_records_window(
     )
 
 
-def land_users(client: JtClient, data_dir: Path, taken_at: datetime) -> Landed:
+def land_users(client: JtClient, lake: Lake, taken_at: datetime) -> Landed:
     """The users and JT's totals, read between two reads of the records since the newest
     landed day (see store.landing.openapi.land_bracketed for why)."""
-    tail_from = tail_start(data_dir, [RECORDS])
+    tail_from = tail_start(lake, [RECORDS])
     # The records request needs an end: one second past now takes in everything booked so far.
     read, users = client.read_bracketed(tail_from, taken_at + timedelta(seconds=1))
     window = {"_window_start": tail_from, "_window_end": taken_at, "_fetched_at": taken_at}
@@ -72,10 +69,10 @@ def land_users(client: JtClient, data_dir: Path, taken_at: datetime) -> Landed:
     snapshot = {"_snapshot_at": taken_at, "_fetched_at": taken_at}
     totals = convert_rows(TOTALS.entity, client.app_id, [users.totals], snapshot)
     if read.tails:
-        write_tail(data_dir, RECORDS, tail.rows, taken_at)
+        write_tail(lake, RECORDS, tail.rows, taken_at)
     quarantined = converted.quarantined + tail.quarantined
-    write_snapshot(data_dir, USERS, converted.rows, quarantined, taken_at)
-    write_snapshot(data_dir, TOTALS, totals.rows, totals.quarantined, taken_at)
+    write_snapshot(lake, USERS, converted.rows, quarantined, taken_at)
+    write_snapshot(lake, TOTALS, totals.rows, totals.quarantined, taken_at)
     refused = len(quarantined) + len(totals.quarantined)
     unknown = converted.unknown + tail.unknown
     return Landed(

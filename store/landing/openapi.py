@@ -9,14 +9,13 @@ The assets that call these are `assets.landing.openapi`.
 
 from collections import Counter
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 from connectors.openapi.client import Credentials, OpenApiClient
 from connectors.openapi.rows import DATETIME_FORMAT, convert_rows
 from connectors.schema import Converted
 from store.datasets import Dataset, dataset
-from store.lake import WindowCount
+from store.lake import Lake, WindowCount
 from store.landing.common import (
     Landed,
     chain_through,
@@ -38,7 +37,7 @@ def land_window(
     customers: list[Credentials],
     entity: str,
     day: date,
-    data_dir: Path,
+    lake: Lake,
     fetched_at: datetime,
 ) -> Landed:
     """Fetch one day's window for every customer, then land it as one file (or not at all)."""
@@ -66,7 +65,7 @@ def land_window(
             )
         )
     ds = dataset(PROVIDER, entity)
-    write_window(data_dir, ds, day, window.rows, window.quarantined, fetched_at, counts)
+    write_window(lake, ds, day, window.rows, window.quarantined, fetched_at, counts)
     landed.rows, landed.quarantined = len(window.rows), len(window.quarantined)
     landed.unknown_fields = window.unknown
     return landed
@@ -76,7 +75,7 @@ def land_bracketed(
     client: OpenApiClient,
     customers: list[Credentials],
     ds: Dataset,
-    data_dir: Path,
+    lake: Lake,
     taken_at: datetime,
 ) -> Landed:
     """A wallet or card snapshot, with its tails (the rows since the newest landed windows
@@ -88,7 +87,7 @@ def land_bracketed(
     the rows moved during the read or no window has landed: the tie-out then stays silent.
     """
     tails = [dataset(PROVIDER, t) for t in ds.tails]
-    tail_from = tail_start(data_dir, tails)
+    tail_from = tail_start(lake, tails)
     start = tail_from.strftime(DATETIME_FORMAT) if tail_from else None
     snapshot: list[dict[str, Any]] = []
     tail_rows: dict[str, list[dict[str, Any]]] = {t.entity: [] for t in tails}
@@ -120,8 +119,8 @@ def land_bracketed(
         unknown.update(converted.unknown)
     if tail_from is not None:
         for tail_ds in tails:
-            write_tail(data_dir, tail_ds, tail_rows[tail_ds.entity], taken_at)
-    write_snapshot(data_dir, ds, snapshot, quarantined, taken_at)
+            write_tail(lake, tail_ds, tail_rows[tail_ds.entity], taken_at)
+    write_snapshot(lake, ds, snapshot, quarantined, taken_at)
     tail_count = sum(len(rows) for rows in tail_rows.values())
     return Landed(
         len(snapshot) + tail_count, len(quarantined), refetched, 1, unknown_fields=unknown
@@ -132,13 +131,13 @@ def land_snapshot(
     client: OpenApiClient,
     customers: list[Credentials],
     entity: str,
-    data_dir: Path,
+    lake: Lake,
     taken_at: datetime,
 ) -> Landed:
     """The provider's current state of a snapshot entity, for every customer, as one file."""
     ds = dataset(PROVIDER, entity)
     if ds.tails:
-        return land_bracketed(client, customers, ds, data_dir, taken_at)
+        return land_bracketed(client, customers, ds, lake, taken_at)
     reading = Converted([], [])
     extra = {"_snapshot_at": taken_at, "_fetched_at": taken_at}
     for creds in customers:
@@ -150,5 +149,5 @@ def land_snapshot(
         else:
             raw = client.fetch_all(creds, entity).rows
         reading.add(convert_rows(entity, creds.customer_id, raw, extra))
-    write_snapshot(data_dir, ds, reading.rows, reading.quarantined, taken_at)
+    write_snapshot(lake, ds, reading.rows, reading.quarantined, taken_at)
     return Landed(len(reading.rows), len(reading.quarantined), 0, 1, unknown_fields=reading.unknown)

@@ -6,12 +6,12 @@ with their amounts is the `money_unit_mismatch` check.
 """
 
 from datetime import datetime
-from pathlib import Path
 
 from connectors.schema import Converted
 from connectors.whalet.client import WhaletClient
 from connectors.whalet.rows import convert_rows, unit_mismatches
 from store.datasets import Dataset, dataset
+from store.lake import Lake
 from store.landing.common import Landed, write_snapshot
 
 PROVIDER = "whalet"
@@ -19,7 +19,7 @@ BALANCES = dataset(PROVIDER, "balances")
 PLATFORM = dataset(PROVIDER, "platform_balances")
 
 
-def land_balances(client: WhaletClient, data_dir: Path, taken_at: datetime) -> tuple[Landed, int]:
+def land_balances(client: WhaletClient, lake: Lake, taken_at: datetime) -> tuple[Landed, int]:
     """Every configured user's balances for every fund source, as one snapshot file."""
     extra = {"_snapshot_at": taken_at, "_fetched_at": taken_at}
     reading = Converted([], [])
@@ -27,23 +27,21 @@ def land_balances(client: WhaletClient, data_dir: Path, taken_at: datetime) -> t
         for fund_source in client.profile.fund_sources:
             raw = client.currency_balances(user_id, fund_source)
             reading.add(convert_rows(BALANCES.entity, user_id, fund_source, raw, extra))
-    return _write(data_dir, BALANCES, reading, taken_at)
+    return _write(lake, BALANCES, reading, taken_at)
 
 
-def _write(
-    data_dir: Path, ds: Dataset, reading: Converted, taken_at: datetime
-) -> tuple[Landed, int]:
-    write_snapshot(data_dir, ds, reading.rows, reading.quarantined, taken_at)
+def _write(lake: Lake, ds: Dataset, reading: Converted, taken_at: datetime) -> tuple[Landed, int]:
+    write_snapshot(lake, ds, reading.rows, reading.quarantined, taken_at)
     landed = Landed(len(reading.rows), len(reading.quarantined), 0, 1)
     landed.unknown_fields = reading.unknown
     return landed, unit_mismatches(reading.rows)
 
 
-def land_platform(client: WhaletClient, data_dir: Path, taken_at: datetime) -> tuple[Landed, int]:
+def land_platform(client: WhaletClient, lake: Lake, taken_at: datetime) -> tuple[Landed, int]:
     extra = {"_snapshot_at": taken_at, "_fetched_at": taken_at}
     reading = Converted([], [])
     for fund_source in client.profile.fund_sources:
         raw = client.platform_balances(fund_source)
         partner = client.creds.partner_id
         reading.add(convert_rows(PLATFORM.entity, partner, fund_source, raw, extra))
-    return _write(data_dir, PLATFORM, reading, taken_at)
+    return _write(lake, PLATFORM, reading, taken_at)

@@ -43,6 +43,7 @@ def test_a_4000_record_day_lands_whole_through_every_fault(tmp_path: Path) -> No
     }
     assert len(truth) >= 4000
 
+    landing = lake.Lake.local(tmp_path / "lake")
     private_pem, public_pem = generate_merchant_key()
     app = JtApp(world, public_pem, faults=FAULTS)
     with serving(app) as server:
@@ -51,12 +52,12 @@ def test_a_4000_record_day_lands_whole_through_every_fault(tmp_path: Path) -> No
         client = JtClient(
             http, world.jt.app_id, Signer.from_pem(private_pem), page_size=1000, window_attempts=6
         )
-        landed = land_records_window(client, day, tmp_path, datetime(2026, 11, 12, 3))
+        landed = land_records_window(client, day, landing, datetime(2026, 11, 12, 3))
         http.close()
     assert sum(app.faults.counts.values()) > 0, "the faults did happen"
     assert landed.rows == len(truth) and landed.quarantined == 0
 
-    table = pq.read_table(lake.window_dir(tmp_path, "jt", "balance_records", day) / "data.parquet")
+    table = pq.read_table(landing.window_dir("jt", "balance_records", day) / "data.parquet")
     got = table.to_pylist()
     assert len(got) == len(truth)
     for row in got:

@@ -14,6 +14,7 @@ from connectors.jt.rows import convert_rows as jt_rows
 from connectors.whalet.rows import convert_rows as whalet_rows
 from store import breaks, duck
 from store.datasets import dataset
+from store.lake import Lake, lake_root
 from store.landing.common import write_snapshot
 from store.warehouse import STAGING, ensure_raw_tables, load_new_snapshots
 
@@ -68,12 +69,13 @@ class Warehouse:
                 for row in whalet_rows("balances", user_id, "B2C", records, snapshot).rows
             ]
             readings.append(("whalet", "balances", rows))
+        lake = Lake.local(lake_root(self.data_dir))
         with duckdb.connect(str(self.data_dir / "warehouse.duckdb")) as con:
             ensure_raw_tables(con)
             for provider, entity, rows in readings:
                 ds = dataset(provider, entity)
-                write_snapshot(self.data_dir, ds, rows, [], taken_at)
-                load_new_snapshots(con, self.data_dir, ds)
+                write_snapshot(lake, ds, rows, [], taken_at)
+                load_new_snapshots(con, lake, ds)
             for model in STAGING:
                 duck.build_model(con, model)
             breaks.reconcile(con, breaks.Settings(), taken_at)

@@ -59,6 +59,9 @@ class Ledger:
     data_dir: Path
     runs: int = 0
 
+    def lake(self) -> lake.Lake:
+        return lake.Lake.local(lake.lake_root(self.data_dir))
+
     def connect(self) -> duckdb.DuckDBPyConnection:
         return duckdb.connect(str(self.data_dir / "warehouse.duckdb"))
 
@@ -73,11 +76,11 @@ class Ledger:
                     day = date.fromisoformat(day_text)
                     total = totals.get(entity, {}).get(day_text, len(rows))
                     self._land_window(entity, day, rows, taken_at, int(total))
-                    load_window(con, self.data_dir, dataset(PROVIDER, entity), day)
+                    load_window(con, self.lake(), dataset(PROVIDER, entity), day)
             for entity in ("wallets", "cards", "exchange_rates"):
                 if entity in run:
                     self._land_snapshot(entity, run[entity], taken_at)
-                    load_new_snapshots(con, self.data_dir, dataset(PROVIDER, entity))
+                    load_new_snapshots(con, self.lake(), dataset(PROVIDER, entity))
             for model in STAGING:
                 duck.build_model(con, model)
             breaks.reconcile(con, settings or breaks.Settings(), taken_at)
@@ -104,8 +107,7 @@ class Ledger:
         schema = dataset(PROVIDER, entity).landed_schema()
         table = pa.Table.from_pylist(converted.rows, schema=schema)
         counts = [lake.WindowCount(str(CUSTOMER), api_total, len(converted.rows), 0)]
-        lake.replace_window(
-            self.data_dir,
+        self.lake().replace_window(
             PROVIDER,
             entity,
             day,
@@ -122,8 +124,8 @@ class Ledger:
                 lineage[k] = datetime.fromisoformat(v) if v else None
             converted += convert_rows(entity, CUSTOMER, [row], extra | lineage).rows
         schema = dataset(PROVIDER, entity).landed_schema()
-        path = lake.snapshot_path(self.data_dir, PROVIDER, entity, taken_at)
-        lake.write_atomic(pa.Table.from_pylist(converted, schema=schema), path)
+        path = self.lake().snapshot_path(PROVIDER, entity, taken_at)
+        self.lake().write(pa.Table.from_pylist(converted, schema=schema), path)
 
     def breaks(self) -> list[dict[str, Any]]:
         with self.connect() as con:
