@@ -8,6 +8,7 @@ import csv
 import io
 import re
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ import openpyxl
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
+from outputs.notebook import Snapshot
 from store.workflow_store import WorkflowStore
 from tests.support.triage import HOSTILE, USERS, Demo, Served, build_demo, serve_app
 
@@ -220,3 +222,24 @@ def test_exports_hold_exactly_the_filtered_rows_with_exact_amounts(
 
         everything = list(csv.DictReader(io.StringIO(client.get("/export.csv").text)))
         assert {r["break_id"] for r in everything} == ids(demo)
+
+
+def test_the_notebook_api_returns_exact_dataframes(demo: Demo) -> None:
+    snap = Snapshot(demo.published)
+    breaks = snap.breaks()
+    assert set(breaks["break_id"]) == ids(demo)
+    gaps = snap.breaks(check="chain_gap")
+    assert set(gaps["break_id"]) == ids(demo, "and check_name = 'chain_gap'")
+    assert all(isinstance(v, Decimal) for v in gaps["difference"])
+    total = sum(gaps["difference"], Decimal(0))
+    (in_sql,) = query(
+        demo, f"select sum(difference) from fct_breaks where {OPEN} and check_name = 'chain_gap'"
+    )[0]
+    assert total == in_sql
+    gap = gaps.iloc[0]
+    legs = snap.entries(provider="openapi", transaction_id=gap["transaction_id"])
+    assert len(legs) >= 1 and all(isinstance(v, Decimal) for v in legs["after_balance"])
+    history = snap.events(gap["break_id"])
+    assert list(history["event"]) == ["opened"] and history["actor"][0] == "run"
+    with pytest.raises(FileNotFoundError, match="RECON_DATA_DIR"):
+        Snapshot(demo.data_dir / "nothing.duckdb")
