@@ -243,3 +243,25 @@ def test_the_notebook_api_returns_exact_dataframes(demo: Demo) -> None:
     assert list(history["event"]) == ["opened"] and history["actor"][0] == "run"
     with pytest.raises(FileNotFoundError, match="RECON_DATA_DIR"):
         Snapshot(demo.data_dir / "nothing.duckdb")
+
+
+def test_reads_can_be_closed_and_a_trusted_proxy_header_signs_people_in(
+    demo: Demo, tmp_path: Path
+) -> None:
+    (demo.data_dir / "workflow" / "workflow.sqlite").unlink(missing_ok=True)
+    with serve_app(demo, tmp_path, RECON_UI_PROTECT_READS="1") as closed, closed.client() as c:
+        for path in ("/", "/export.csv", f"/breaks/{sorted(ids(demo))[0]}"):
+            refused = c.get(path)
+            assert refused.status_code == 303 and refused.headers["location"].startswith("/login")
+        sign_in(c, "bob")
+        assert c.get("/").status_code == 200
+    header = {"RECON_UI_TRUSTED_HEADER": "X-Forwarded-User"}
+    with serve_app(demo, tmp_path, **header) as proxied, proxied.client() as c:
+        target = sorted(ids(demo))[0]
+        token = csrf_of(c.get(f"/breaks/{target}").text)
+        ack = {"action": "acknowledged", "csrf": token}
+        assert c.post(f"/breaks/{target}/act", data=ack).status_code == 403
+        done = c.post(f"/breaks/{target}/act", data=ack, headers={"X-Forwarded-User": "carol"})
+        assert done.status_code == 303
+        (action,) = WorkflowStore(proxied.settings.workflow_url).actions()
+        assert (action.actor, action.action) == ("carol", "acknowledged")
