@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: help setup lock demo demo-ui test check lint format typecheck graph bench soak dev sandbox clean
+.PHONY: help setup lock demo demo-ui ui test check lint format typecheck graph bench soak dev sandbox clean
 
 help:
 	@echo "make demo    run the pipeline on the embedded sandbox and print what it found"
@@ -18,6 +18,7 @@ help:
 	@echo "make sandbox serve the sandbox on loopback (prints base URL and credentials)"
 	@echo "make dev     the Dagster UI on this project"
 	@echo "make demo-ui the Dagster UI on the demo's instance, with the demo's runs"
+	@echo "make ui      the triage app (recon ui) on the published warehouse (UI_PORT=8780)"
 	@echo "make report-screenshot  the demo's HTML report and a PNG of it (data/reports/; installs chromium)"
 
 # Installs come from requirements.lock (exact versions with hashes; `make lock` writes it), then
@@ -47,8 +48,19 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/recon demo
 
-test: $(STAMP) postgres-bin
+test: $(STAMP) postgres-bin chromium-bin
 	$(BIN)/python -m pytest -n 2 -m "not slow" $(PYTEST_ARGS)
+
+# The triage app's browser test drives Debian's chromium through Playwright (executable_path);
+# no browser build is ever downloaded (`playwright install` is never run).
+.PHONY: chromium-bin
+chromium-bin:
+	command -v chromium >/dev/null || \
+		(apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
+
+UI_PORT ?= 8780
+ui: $(STAMP)
+	$(BIN)/recon ui --port $(UI_PORT)
 
 # The production profile's tests start a throwaway PostgreSQL server from Debian's binaries
 # (tests/support/postgres.py); apt is touched only when none is installed.
@@ -101,7 +113,7 @@ demo-ui: $(STAMP)
 REPORT := data/reports/recon-report.html
 .PHONY: report-screenshot
 report-screenshot: $(STAMP)
-	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+	$(MAKE) chromium-bin
 	test -f data/demo/warehouse.duckdb || $(BIN)/recon demo
 	RECON_DATA_DIR=data/demo $(BIN)/recon report --out $(REPORT)
 	rows=$$(grep -o '<tr>' $(REPORT) | wc -l); charts=$$(grep -o '<svg' $(REPORT) | wc -l); \

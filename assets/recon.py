@@ -27,8 +27,10 @@ from assets.resources import (
 )
 from assets.warehouse import POOL
 from store import breaks, duck, maintain, publish
+from store.break_workflow import apply_workflow
 from store.datasets import DATASETS
 from store.warehouse import LANDED_WINDOWS, ensure_raw_tables
+from store.workflow_store import WorkflowStore
 
 
 def _now() -> datetime:
@@ -131,12 +133,21 @@ def recon_models(
         raise dg.Failure(unconfigured)
     settings = recon.settings()
     run_at = _now()
+    # Read before the warehouse is opened, read-only: a store that cannot be read fails the
+    # step here, before anything is written (without it every explanation would lapse).
+    store = WorkflowStore.reader(warehouse.workflow_url())
+    try:
+        actions = store.actions()
+    finally:
+        store.close()
     with warehouse.connect() as con:
         ensure_raw_tables(con)
         adopted = publish.adopt_published_history(con, warehouse.published_path(), breaks.HISTORY)
         if adopted:
             context.log.warning(adopted)
         counts = breaks.reconcile(con, settings, run_at, recon.full_recheck)
+        worked = apply_workflow(con, actions)
+        report(context, f"workflow: {len(actions)} analyst actions, {worked} breaks worked on")
         outcomes = [breaks.outcome(con, check) for check in breaks.CHECKS]
         undocumented = publish.describe_marts(con)
         publish.stamp(con, context.run.run_id, run_at, _now())

@@ -35,6 +35,8 @@ from store.breaks import Settings, parse_tolerance
 from store.files import remove_stale_temporaries
 from store.lake import Lake, lake_root
 from store.warehouse import open_working
+from store.workflow_store import SETTING as WORKFLOW_SETTING
+from store.workflow_store import sqlite_url
 
 _HTTP_DEFAULTS = HttpSettings()
 DEFAULT_LOOKBACK_DAYS = 3
@@ -45,7 +47,8 @@ class WarehouseResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     """Where data lives: `$RECON_DATA_DIR` (default ./data) holds the lake, the working
     warehouse the pipeline writes (`work/warehouse.duckdb`), the snapshot analysts open
     read-only (`warehouse.duckdb`, replaced atomically after each run's checks), the alert
-    state, reports and, unless `DAGSTER_HOME` says otherwise, the Dagster instance. Every
+    state, reports, the analysts' workflow store (`workflow/`, unless `RECON_WORKFLOW_URL`
+    names a database) and, unless `DAGSTER_HOME` says otherwise, the Dagster instance. Every
     path under it is named here and nowhere else.
 
     The lake may live elsewhere: `RECON_LAKE_URL` (`s3://bucket/prefix`, or a local folder)
@@ -90,6 +93,16 @@ class WarehouseResource(dg.ConfigurableResource):  # type: ignore[type-arg]
 
     def dagster_home(self) -> Path:
         return self.root() / "dagster"
+
+    def workflow_path(self) -> Path:
+        """The default workflow store (SQLite): what analysts did with each break."""
+        return self.root() / "workflow" / "workflow.sqlite"
+
+    def workflow_url(self) -> str:
+        """`RECON_WORKFLOW_URL` (the production PostgreSQL, postgresql://…) when set, else
+        the SQLite file under the data directory. Read from the environment only: the URL
+        may hold a password, and resource config is stored with every run."""
+        return os.environ.get(WORKFLOW_SETTING, "").strip() or sqlite_url(self.workflow_path())
 
     def demo(self) -> WarehouseResource:
         """The demo's own warehouse, `demo/` under this one, its lake in it whatever

@@ -6,6 +6,10 @@ A destination is told a break when
 - the break is `resolved` and it was told it was open, or it opened after the destination's
   first alert attempt but its opening never got through (the destination was down).
 
+An open break an analyst explained is no news while its numbers stay as explained (the run
+sets its `workflow_status`); the destination remembers it as `explained`, so when the numbers
+change and the break is `new` again it is told once more.
+
 Resolved breaks that opened before a destination was first configured are history, not
 news: they are not announced.
 """
@@ -42,6 +46,11 @@ class AlertBreak:
     detail: str
     opened_at: datetime | None
     resolved_at: datetime | None
+    workflow_status: str | None = None
+
+
+# What a sink remembers of an open break it need not hear about: explained by an analyst.
+EXPLAINED = "explained"
 
 
 @dataclass
@@ -87,12 +96,19 @@ def due(
     return [b for b in breaks if _is_news(b, state.announced.get(b.break_id), state, wanted)]
 
 
+def explained(breaks: Sequence[AlertBreak]) -> list[AlertBreak]:
+    """Open breaks an analyst has explained, for numbers that still hold."""
+    return [b for b in breaks if b.status == "open" and b.workflow_status == EXPLAINED]
+
+
 def _is_news(b: AlertBreak, told: str | None, state: SinkState, wanted: Sequence[str]) -> bool:
     if b.status == "open":
+        if b.workflow_status == EXPLAINED:
+            return False
         return told != "open" and b.severity in wanted
     if b.status != "resolved" or told == "resolved":
         return False
-    if told == "open":
+    if told in ("open", EXPLAINED):
         return True
     # Never told: news only if it opened (and resolved) while the sink could not be told.
     return b.severity in wanted and b.opened_at is not None and b.opened_at >= state.since

@@ -22,12 +22,14 @@ from pathlib import Path
 from connectors.notify import DeliveryError, Sink
 from outputs.alert_message import compose, compose_failure
 from outputs.alert_rules import (
+    EXPLAINED,
     FAILED_RUNS_KEPT,
     AlertBreak,
     RunFailure,
     SinkState,
     check_severity,
     due,
+    explained,
     read_published,
 )
 from store.files import write_atomically
@@ -122,6 +124,8 @@ def send_alerts(
                 outcomes.append(_deliver(sink, state, news, publication, published, where))
             else:
                 outcomes.append(Outcome(sink.name, 0, True))
+            # Remembered without a word: when its numbers change it is news again (once).
+            state.announced.update({b.break_id: EXPLAINED for b in explained(breaks)})
             # Saved after each sink: one that delivered is not told again if a later one fails.
             store.save(states)
     return outcomes

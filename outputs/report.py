@@ -2,17 +2,20 @@
 
 Three views: breaks by check, provider and day; open breaks after each run; and each wallet
 with breaks, its balance along the ledger chain with the breaks marked. Charts are inline SVG
-and the style sheet is inline: the file opens with no network. Every value from the data is
-HTML-escaped, since provider text reaches `detail` and the ids unchanged.
+and the style sheet is inline: the file opens with no network. The headline gives the amount at
+risk per currency and, with `RECON_UI_URL`, links into the triage app. Every value from the
+data is HTML-escaped, since provider text reaches `detail` and the ids unchanged.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlencode
 
 import duckdb
 
+from outputs.amounts import money
 from outputs.report_data import MAX_POINTS, MAX_WALLETS, ReportData, Wallet, load_report
 from outputs.report_svg import STATUS_COLOURS, balance_svg, esc, runs_svg
 from outputs.report_tables import table, unplaced_table, wallet_breaks_table
@@ -64,13 +67,35 @@ def utc(at: datetime) -> str:
     return at.strftime("%Y-%m-%d %H:%M:%S") + " UTC"
 
 
-def header(data: ReportData, generated_at: datetime) -> str:
+def at_risk_line(data: ReportData, ui_url: str | None) -> str:
+    def linked(currency: str, text: str) -> str:
+        if not ui_url:
+            return text
+        query = urlencode({"status": "open", "currency": currency, "sort": "difference"})
+        return f'<a href="{esc(ui_url.rstrip("/"))}/?{esc(query)}">{text}</a>'
+
+    amounts = ", ".join(
+        linked(c, f"<b>{esc(money(a, c, 'money'))}</b> ({n} breaks)") for c, a, n in data.at_risk
+    )
+    return (
+        '<p class="meta" id="at-risk">Amount at risk, the sum of the absolute differences of '
+        f"the open breaks per currency (money checks only): {amounts or 'none'}.</p>"
+    )
+
+
+def header(data: ReportData, generated_at: datetime, ui_url: str | None = None) -> str:
     pub = data.publication
     run = (
         f"Reflects run <code>{esc(pub.run_id)}</code> at {esc(utc(pub.run_at))}, published "
         f"{esc(utc(pub.published_at))}."
         if pub
         else "The warehouse names no publication (no recon_publication table)."
+    )
+    app_link = (
+        f'<p class="meta"><a id="app-link" href="{esc(ui_url)}">Work the breaks in the triage '
+        "app</a> (acknowledge, assign, explain, export).</p>"
+        if ui_url
+        else ""
     )
     totals = "".join(
         f'<div class="total" data-status="{s}"><span class="status {s}">{s}</span><b>{n}</b></div>'
@@ -79,9 +104,10 @@ def header(data: ReportData, generated_at: datetime) -> str:
     return (
         "<header><h1>Reconciliation report</h1>"
         f'<p class="meta">{run} Generated {esc(utc(generated_at))}.</p>'
-        f'<div class="totals">{totals}</div>'
+        f'<div class="totals">{totals}</div>{at_risk_line(data, ui_url)}'
         '<p class="meta">Breaks of every check in fct_breaks, by status. '
-        "docs/checks.md explains each check; docs/report.md explains this page.</p></header>"
+        "docs/checks.md explains each check; docs/report.md explains this page.</p>"
+        f"{app_link}</header>"
     )
 
 
@@ -210,10 +236,10 @@ def wallets_section(data: ReportData) -> str:
     )
 
 
-def render_report(data: ReportData, generated_at: datetime) -> str:
+def render_report(data: ReportData, generated_at: datetime, ui_url: str | None = None) -> str:
     body = "".join(
         (
-            header(data, generated_at),
+            header(data, generated_at, ui_url),
             by_check_section(data),
             over_time_section(data),
             wallets_section(data),
@@ -233,8 +259,9 @@ def write_report(
     generated_at: datetime | None = None,
     max_wallets: int = MAX_WALLETS,
     max_points: int = MAX_POINTS,
+    ui_url: str | None = None,
 ) -> Path:
     """Write the report of the warehouse `con` to `out` (atomically: a reader never sees half)."""
     data = load_report(con, max_wallets, max_points)
-    page = render_report(data, generated_at or datetime.now(UTC))
+    page = render_report(data, generated_at or datetime.now(UTC), ui_url)
     return write_atomically(out, lambda tmp: tmp.write_text(page, encoding="utf-8"))

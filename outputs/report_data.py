@@ -118,6 +118,19 @@ class ReportData:
     wallets_with_breaks: int
     unplaced: list[Break]  # breaks about no ledger wallet
     max_points: int
+    # Open breaks of money checks: currency, sum of |difference|, breaks.
+    at_risk: list[tuple[str, Decimal, int]] = field(default_factory=list)
+
+
+def at_risk(breaks: Sequence[Break]) -> list[tuple[str, Decimal, int]]:
+    """Amount at risk per currency: the sum of the absolute differences of the open breaks
+    whose difference is money (rates, cents, rows and hours are left out)."""
+    totals: dict[str, tuple[Decimal, int]] = {}
+    for b in breaks:
+        if b.status == "open" and b.difference_unit == "money" and b.difference is not None:
+            amount, count = totals.get(b.currency or "", (Decimal(0), 0))
+            totals[b.currency or ""] = (amount + abs(b.difference), count + 1)
+    return [(c, a, n) for c, (a, n) in sorted(totals.items())]
 
 
 def _rows(
@@ -227,4 +240,5 @@ def load_report(
         wallets_with_breaks=len(ranked),
         unplaced=[b for b in breaks if b.wallet_key is None],
         max_points=max_points,
+        at_risk=at_risk(breaks),
     )

@@ -87,6 +87,38 @@ def _alerts(args: argparse.Namespace) -> int:
     return 0 if all(o.delivered for o in outcomes) and not problems else exit_codes.FAILED
 
 
+def _ui(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from assets.resources import WarehouseResource
+    from outputs.app.auth import AppSettings
+    from outputs.app.web import build_app
+
+    warehouse = WarehouseResource()
+    settings = AppSettings.from_env(warehouse.published_path(), warehouse.workflow_url(), args.host)
+    if not warehouse.published_path().exists():
+        raise ValueError(
+            f"no warehouse at {warehouse.published_path()}: run `recon run` or `recon demo` first"
+        )
+    print(f"recon ui: http://{args.host}:{args.port}/ over {warehouse.published_path()}")
+    uvicorn.run(build_app(settings), host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+def _ui_passwd(args: argparse.Namespace) -> int:
+    import getpass
+
+    from outputs.app.auth import hash_password
+
+    password = getpass.getpass(f"password for {args.name}: ")
+    if len(password) < 12:
+        raise ValueError("use a password of at least 12 characters")
+    if password != getpass.getpass("again: "):
+        raise ValueError("the two passwords differ")
+    print(f"{args.name}:{hash_password(password)}")
+    return 0
+
+
 def _run(args: argparse.Namespace) -> int:
     if args.end <= args.start:
         raise ValueError("--end must be after --start (end is exclusive)")
@@ -170,6 +202,20 @@ def build_parser() -> argparse.ArgumentParser:
         "alerts", help="send the break alerts still pending (new or resolved since last told)"
     )
     alerts.set_defaults(func=_alerts)
+
+    ui = commands.add_parser(
+        "ui", help="the triage app over the published warehouse (queue, actions, exports)"
+    )
+    ui.add_argument("--port", type=int, default=8780)
+    ui.add_argument(
+        "--host", default="127.0.0.1", help="listen address (reads need sign-in off loopback)"
+    )
+    ui.set_defaults(func=_ui)
+    passwd = commands.add_parser(
+        "ui-passwd", help="print a `name:hash` line for RECON_UI_USERS_FILE (asks the password)"
+    )
+    passwd.add_argument("name")
+    passwd.set_defaults(func=_ui_passwd)
 
     demo = commands.add_parser("demo", help="run the pipeline against the embedded sandbox")
     demo.add_argument("--seed", type=int, default=7)

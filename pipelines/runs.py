@@ -10,6 +10,7 @@ secret, only the names of files that do.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
 from datetime import date
@@ -175,5 +176,9 @@ def print_break_summary(warehouse: WarehouseResource) -> int:
 
 def write_report(warehouse: WarehouseResource, out: Path | None = None) -> Path:
     """The HTML report of the published warehouse; by default in the warehouse's reports/."""
+    # The triage app's address as readers of the report reach it (a proxy's, say).
+    ui_url = os.environ.get("RECON_UI_URL", "").strip() or None
     with open_published(warehouse) as con:
-        return render_report(con, out or warehouse.reports_dir() / "recon-report.html")
+        return render_report(
+            con, out or warehouse.reports_dir() / "recon-report.html", ui_url=ui_url
+        )

@@ -1,4 +1,4 @@
--- Every change in the life of a break as runs saw it: opened, pending, resolved, reopened, its numbers changed, or a pending finding withdrawn (its late data came in time); both openings of a reopened break stay visible.
+-- Every change in the life of a break as runs saw it: opened, pending, resolved, reopened, its numbers changed, or a pending finding withdrawn (its late data came in time); both openings of a reopened break stay visible. Analysts' actions are added after the run (store.break_workflow).
 -- Grain: one row per break_id and change (event_at, event). Rows of earlier runs are kept; a run adds the changes it made.
 with previous as (
     select * from fct_break_events
@@ -22,6 +22,8 @@ last_known as (
         arg_max(actual, event_at) as actual,
         arg_max(difference, event_at) as difference
     from earlier_runs
+    -- What people did (acknowledged, explained, ...) says nothing of what a run saw.
+    where actor = 'run'
     group by break_id
 ),
 

@@ -1,4 +1,4 @@
--- The breaks alerts may speak of: every open or resolved break of the published snapshot, with the unit of its difference.
+-- The breaks alerts may speak of: every open or resolved break of the published snapshot, with the unit of its difference and its workflow status (an explained open break is not news).
 -- Grain: one row per break_id (pending breaks, inside the grace period, are never announced).
 with breaks as (
     select * from fct_breaks
@@ -23,7 +23,8 @@ final as (
         checks.difference_unit,
         breaks.detail,
         breaks.opened_at,
-        breaks.resolved_at
+        breaks.resolved_at,
+        breaks.workflow_status
     from breaks
     inner join checks on breaks.check_name = checks.check_name
     where breaks.status in ('open', 'resolved')

@@ -42,13 +42,13 @@ def snapshot(path: Path, breaks: list[tuple[str, str, str, datetime | None]]) ->
             "create table fct_breaks (break_id varchar, status varchar, check_name varchar, "
             "severity varchar, provider varchar, account_id varchar, entity_type varchar, "
             "entity_id varchar, currency varchar, difference decimal(38, 8), detail varchar, "
-            "opened_at timestamp, resolved_at timestamp)"
+            "opened_at timestamp, resolved_at timestamp, workflow_status varchar)"
         )
         for break_id, status, severity, opened_at in breaks:
             check = "chain_gap" if severity == "error" else "fx_rate_deviation"
             con.execute(
                 "insert into fct_breaks values (?, ?, ?, ?, 'openapi', '10001', 'wallet', "
-                "'10001:USD', 'USD', -1.5, 'a finding', ?, null)",
+                "'10001:USD', 'USD', -1.5, 'a finding', ?, null, 'new')",
                 [break_id, status, check, severity, opened_at],
             )
     return path
@@ -161,6 +161,19 @@ def test_told_once_then_silent_until_the_status_changes() -> None:
     assert [(b.break_id, b.status) for b in resolved] == [("a", "resolved")]
     reopened = due([brk("b", "open")], state)
     assert [(b.break_id, b.status) for b in reopened] == [("b", "open")]
+
+
+def test_an_explained_break_is_no_news_until_it_is_new_again() -> None:
+    state = SinkState(since=T0, announced={"a": "explained", "b": "open"})
+    # Explained since the sink was told it opened, or before it was told at all: silence.
+    explained = [brk(i, "open", workflow_status="explained") for i in ("a", "b", "c")]
+    assert due(explained, state) == []
+    # Its numbers changed, the run made it new again: told once more.
+    again = due([brk("a", "open", workflow_status="new"), *explained[1:]], state)
+    assert [(b.break_id, b.status) for b in again] == [("a", "open")]
+    # Resolution by data is news whatever analysts said.
+    gone = due([brk("a", "resolved", workflow_status="explained")], state)
+    assert [(b.break_id, b.status) for b in gone] == [("a", "resolved")]
 
 
 def test_state_survives_a_restart(tmp_path: Path) -> None:

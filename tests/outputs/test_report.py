@@ -408,3 +408,28 @@ def test_amounts_show_their_currency_or_unit() -> None:
     assert money(Decimal("-22.00000000"), "USD", "minor") == "USD -22 cents"
     assert money(Decimal("0.00122389"), "EUR", "rate") == "0.00122389 (rate)"
     assert money(None, "USD", "money") == ""
+
+
+def test_the_headline_gives_the_amount_at_risk_per_currency_and_links_into_the_app(
+    built: Built, tmp_path: Path
+) -> None:
+    out = tmp_path / "report.html"
+    with duckdb.connect(str(built.data_dir / "warehouse.duckdb"), read_only=True) as con:
+        write_report(con, out, ui_url="https://recon.example/ui/")
+        expected = con.execute(
+            "select b.currency, sum(abs(b.difference)) from fct_breaks b "
+            "inner join recon_checks c on b.check_name = c.check_name "
+            "where b.status = 'open' and c.difference_unit = 'money' and b.difference is not null "
+            "group by 1 order by 1"
+        ).fetchall()
+    page = out.read_text()
+    line = page[page.index('id="at-risk"') :]
+    line = line[: line.index("</p>")]
+    assert expected and "the sum of the absolute differences" in line
+    for currency, amount in expected:
+        assert f"<b>{money(amount, currency, 'money')}</b>" in line
+        assert f"https://recon.example/ui/?status=open&amp;currency={currency}" in line
+    assert 'id="app-link" href="https://recon.example/ui/"' in page
+    with duckdb.connect(str(built.data_dir / "warehouse.duckdb"), read_only=True) as con:
+        write_report(con, out)
+    assert "recon.example" not in out.read_text() and 'id="at-risk"' in out.read_text()

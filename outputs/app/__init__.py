@@ -1,0 +1,1 @@
+"""The triage app (issue 16): queue, break page, actions, exports; no Dagster."""
