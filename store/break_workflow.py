@@ -14,10 +14,10 @@ from collections.abc import Sequence
 
 import duckdb
 
-from store.breaks import BREAK_EVENTS, BREAKS
+from store.breaks import BREAK_EVENTS, BREAKS, WORKFLOW_COLUMNS
 from store.workflow import ACTIONS, NEW, Action, current, fold
 
-COLUMNS = ("owner", "workflow_status", "reason_code", "note")
+COLUMNS = WORKFLOW_COLUMNS
 
 
 def _event_detail(a: Action) -> str:

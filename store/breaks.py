@@ -144,6 +144,10 @@ HISTORY = (BREAKS, BREAK_COUNTS, BREAK_EVENTS)
 # Marts built from the same staged data after the breaks, for analysts.
 MARTS: tuple[str, ...] = ("fct_card_activity",)
 STATUSES = ("open", "pending", "resolved")
+# The analysts' workflow state of each break (store.break_workflow writes it after the fold).
+# The history has these columns from its first run, so the fold gives `fct_breaks` the same
+# columns in the same order every run (a published snapshot slot keeps its shape).
+WORKFLOW_COLUMNS = ("owner", "workflow_status", "reason_code", "note")
 # Written by `reconcile` itself before the models, for them to read (and analysts to see).
 CHECKS_TABLE = "recon_checks"
 SETTINGS_TABLE = "recon_settings"
@@ -238,6 +242,8 @@ def _ensure_breaks(con: duckdb.DuckDBPyConnection) -> None:
         "where opened_count is null"
     )
     con.execute(f"alter table {BREAKS} add column if not exists age_days bigint")
+    for column in WORKFLOW_COLUMNS:
+        con.execute(f"alter table {BREAKS} add column if not exists {column} varchar")
     con.execute(
         f"create table if not exists {BREAK_EVENTS} (break_id varchar, event_at timestamp, "
         "event varchar, status varchar, expected decimal(38, 8), actual decimal(38, 8), "
