@@ -9,6 +9,7 @@ back by a break: the snapshot is published and alerts go out on exactly those ni
 `recon run --fail-on-breaks` turns open error breaks into an exit code.
 """
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -140,6 +141,7 @@ def recon_models(
         actions = store.actions()
     finally:
         store.close()
+    started = time.perf_counter()
     with warehouse.connect() as con:
         ensure_raw_tables(con)
         adopted = publish.adopt_published_history(con, warehouse.published_path(), breaks.HISTORY)
@@ -151,6 +153,7 @@ def recon_models(
         outcomes = [breaks.outcome(con, check) for check in breaks.CHECKS]
         undocumented = publish.describe_marts(con)
         publish.stamp(con, context.run.run_id, run_at, _now())
+        checked = time.perf_counter()
         # Published in this step, while it still holds the warehouse pool: nothing can write
         # the working file between the checkpoint and the snapshot. The standby snapshot
         # takes the night's changes; a full re-check's is copied whole.
@@ -166,12 +169,17 @@ def recon_models(
     else:
         published = publish.publish(work, target, warehouse.snapshot_slots(), context.run.run_id)
     how = "copied whole: " + whole if whole else "brought up to date with the night's changes"
+    done = time.perf_counter()
     if undocumented:
         context.log.warning(
             f"docs/data-dictionary.md lacks {len(undocumented)} mart columns: "
             + ", ".join(undocumented)
         )
-    report(context, f"published {published.path} ({published.size_bytes // 1024} KiB), {how}")
+    report(
+        context,
+        f"checked in {checked - started:.1f} s; published {published.path} "
+        f"({published.size_bytes // 1024} KiB) in {done - checked:.1f} s, {how}",
+    )
     for model, rows in counts.items():
         yield dg.MaterializeResult(asset_key=model, metadata={"rows": rows})
     yield dg.MaterializeResult(
@@ -181,6 +189,8 @@ def recon_models(
             "run_at": str(run_at),
             "size_bytes": published.size_bytes,
             "how": how,
+            "check_seconds": round(checked - started, 2),
+            "publish_seconds": round(done - checked, 2),
         },
     )
     for o in outcomes:
