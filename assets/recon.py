@@ -158,11 +158,13 @@ def recon_models(
         # the working file between the checkpoint and the snapshot. The standby snapshot
         # takes the night's changes; a full re-check's is copied whole.
         slot = publish.standby_slot(warehouse.published_path(), warehouse.snapshot_slots())
-        whole = (
-            "this run re-checked all history"
-            if recon.full_recheck
-            else publish.update_standby(con, slot, maintain.changes_kept_since(con))
-        )
+        size = warehouse.warehouse_path().stat().st_size
+        if recon.full_recheck:
+            whole: str | None = "this run re-checked all history"
+        elif size < warehouse.snapshot_update_min_bytes():
+            whole = f"the warehouse ({size // 2**20} MiB) is below RECON_SNAPSHOT_UPDATE_MIN_MB"
+        else:
+            whole = publish.update_standby(con, slot, maintain.changes_kept_since(con))
     work, target = warehouse.warehouse_path(), warehouse.published_path()
     if whole is None:
         published = publish.swap_in(slot, target, work, context.run.run_id)

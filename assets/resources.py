@@ -59,6 +59,22 @@ class WarehouseResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     data_dir: str | None = None
     lake_url: str | None = None
     lake_endpoint_url: str | None = None
+    snapshot_update_min_mb: int | None = None
+
+    def snapshot_update_min_bytes(self) -> int:
+        """From what size of the working warehouse the standby snapshot is brought up to date
+        with the night's changes rather than copied whole, `RECON_SNAPSHOT_UPDATE_MIN_MB`
+        (default 2048): below it a byte copy is cheaper (docs/benchmarks.md)."""
+        if self.snapshot_update_min_mb is not None:
+            mb = self.snapshot_update_min_mb
+        else:
+            text = os.environ.get("RECON_SNAPSHOT_UPDATE_MIN_MB", "").strip() or "2048"
+            if not text.isdigit():
+                raise ValueError(f"RECON_SNAPSHOT_UPDATE_MIN_MB must be whole MiB, got {text!r}")
+            mb = int(text)
+        if mb < 0:
+            raise ValueError("RECON_SNAPSHOT_UPDATE_MIN_MB must not be negative")
+        return mb * 2**20
 
     def root(self) -> Path:
         return Path(self.data_dir or os.environ.get("RECON_DATA_DIR") or "data").resolve()

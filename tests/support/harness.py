@@ -50,6 +50,7 @@ class Harness:
         jt: dict[str, Any] | None = None,
         whalet: dict[str, Any] | None = None,
         recon: dict[str, Any] | None = None,
+        warehouse: dict[str, Any] | None = None,
         **openapi: Any,
     ) -> dict[str, Any]:
         settings: dict[str, Any] = {
@@ -64,7 +65,7 @@ class Harness:
                 "openapi": settings | openapi,
                 "jt": settings | (jt or {}),
                 "whalet": quick | (whalet or {}),
-                "warehouse": {"data_dir": str(self.data_dir)},
+                "warehouse": {"data_dir": str(self.data_dir)} | (warehouse or {}),
                 "recon": recon or {},
                 # Alerts retry quickly here; a receiver that is down is the point of some tests.
                 "alerts": {"attempts": 2, "backoff_base_seconds": 0.01, "timeout_seconds": 5},
@@ -78,13 +79,15 @@ class Harness:
         jt: dict[str, Any] | None = None,
         whalet: dict[str, Any] | None = None,
         recon: dict[str, Any] | None = None,
+        warehouse: dict[str, Any] | None = None,
         **openapi: Any,
     ) -> dg.ExecuteInProcessResult:
         """The pipeline's assets, materialised directly (no job, so no alert hooks); keyword
-        settings go to the OPEN-API resource, `jt`, `whalet` and `recon` to theirs."""
+        settings go to the OPEN-API resource, `jt`, `whalet`, `recon` and `warehouse` to
+        theirs."""
         return dg.materialize(
             [*landing_assets, *warehouse_assets, *recon_assets],
-            resources=self.resources(jt, whalet, recon, **openapi),
+            resources=self.resources(jt, whalet, recon, warehouse, **openapi),
             instance=self.instance,
             tags=range_tags(first, last),
             raise_on_error=False,
