@@ -9,6 +9,8 @@ so a user's balance can be tied to its records.
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import pyarrow as pa
+
 from connectors.jt.client import JtClient
 from connectors.jt.rows import convert_rows
 from store.datasets import dataset
@@ -41,7 +43,8 @@ def land_records_window(
     counts = [
         WindowCount(client.app_id, whole.total, len(converted.rows), len(converted.quarantined))
     ]
-    write_window(data_dir, RECORDS, day, converted.rows, converted.quarantined, fetched_at, counts)
+    table = pa.Table.from_pylist(converted.rows, schema=RECORDS.landed_schema())
+    write_window(data_dir, RECORDS, day, table, converted.quarantined, fetched_at, counts)
     return Landed(
         len(converted.rows),
         len(converted.quarantined),
