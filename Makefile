@@ -90,6 +90,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
 	$(BIN)/python -m benchmarks.publish
 	$(BIN)/python -m benchmarks.chain_gap
+	$(BIN)/python -m benchmarks.landing
 	$(BIN)/python -m benchmarks.nightly
 
 # Slow tests, then sandbox worlds with every fault on and runs killed at random (tests/soak.py).

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -25,6 +25,7 @@ from connectors.http import BusinessCodes, HttpSettings, JsonHttpClient
 from connectors.jt.client import JtClient
 from connectors.jt.profile import PROFILE as JT
 from connectors.jt.signing import Signer
+from connectors.limits import shared_limiter
 from connectors.notify import EmailSink, LogSink, Retry, Sink, Smtp, slack_sink, webhook_sink
 from connectors.openapi.client import Credentials, OpenApiClient
 from connectors.openapi.profile import PROFILE as OPENAPI
@@ -39,6 +40,7 @@ from store.workflow_store import SETTING as WORKFLOW_SETTING
 from store.workflow_store import sqlite_url
 
 _HTTP_DEFAULTS = HttpSettings()
+N = TypeVar("N", int, float)
 DEFAULT_LOOKBACK_DAYS = 3
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -177,7 +179,10 @@ class _ProviderResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     timeout_seconds: float = _HTTP_DEFAULTS.timeout_seconds
     max_attempts: int = _HTTP_DEFAULTS.max_attempts
     backoff_base_seconds: float = _HTTP_DEFAULTS.backoff_base_seconds
-    requests_per_second: float = _HTTP_DEFAULTS.requests_per_second
+    # The provider's limits, shared by every request of a run to it (connectors.limits);
+    # unset: `<PREFIX>_MAX_IN_FLIGHT`, `<PREFIX>_REQUESTS_PER_SECOND`, else HttpSettings'.
+    max_in_flight: int | None = None
+    requests_per_second: float | None = None
 
     # The environment prefix of this provider's settings, e.g. "OPENAPI", its name, and
     # the settings it needs besides its base URL (for the message when none is configured).
@@ -223,9 +228,39 @@ class _ProviderResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             timeout_seconds=self.timeout_seconds,
             max_attempts=self.max_attempts,
             backoff_base_seconds=self.backoff_base_seconds,
-            requests_per_second=self.requests_per_second,
+            max_in_flight=self.limit(
+                self.max_in_flight, "MAX_IN_FLIGHT", int, _HTTP_DEFAULTS.max_in_flight, 1
+            ),
+            requests_per_second=self.limit(
+                self.requests_per_second,
+                "REQUESTS_PER_SECOND",
+                float,
+                _HTTP_DEFAULTS.requests_per_second,
+                0.0,
+            ),
         )
-        return JsonHttpClient(base_url, settings, codes)
+        limiter = shared_limiter(base_url, settings.max_in_flight, settings.requests_per_second)
+        return JsonHttpClient(base_url, settings, codes, limiter=limiter)
+
+    def limit(
+        self, value: N | None, name: str, kind: Callable[[str], N], default: N, least: N
+    ) -> N:
+        """A limit: the field, else its environment variable, else the default."""
+        if value is not None:
+            return value
+        text = self.env(name)
+        if not text:
+            return default
+        try:
+            number: N | None = kind(text)
+        except ValueError:
+            number = None
+        # `not >=` also refuses nan.
+        if number is None or not number >= least:
+            raise ValueError(
+                f"{self.setting(name)} must be a number of at least {least}, got {text!r}"
+            )
+        return number
 
 
 def no_provider_configured(providers: Sequence[_ProviderResource]) -> str | None:

@@ -2,7 +2,8 @@
 
 Providers speak JSON envelopes (``{"code": ..., "message": ..., "data": ...}``) over POST.
 This module owns everything about talking to them that must be identical across providers:
-timeouts, a request budget, retries with jittered backoff, honouring ``Retry-After``,
+timeouts, the provider's limits (requests in flight and per second, `connectors.limits`),
+retries with jittered backoff, honouring ``Retry-After`` (for every request to the provider),
 turning business codes into "ok / retry / fail", Decimal-exact JSON parsing, and the shape
 of what a provider answered (`Expect`: `data` an object, a list under its key, a whole-number
 `total`). Request bodies carry API keys, so nothing here ever logs or raises with a body or a
@@ -29,6 +30,7 @@ from typing import Any, Self
 
 import httpx
 
+from connectors.limits import Limiter
 from connectors.redact import Secrets, one_line, redact
 
 
@@ -39,6 +41,9 @@ class HttpSettings:
     backoff_base_seconds: float = 0.5
     backoff_max_seconds: float = 30.0
     retry_after_max_seconds: float = 120.0
+    # A provider's limits (connectors.limits): requests on the wire at once, and started
+    # per second (0: no limit). Safe for a provider whose limits nobody has written down.
+    max_in_flight: int = 4
     requests_per_second: float = 20.0
 
     def __post_init__(self) -> None:
@@ -46,6 +51,10 @@ class HttpSettings:
             raise ValueError("max_attempts must be at least 1")
         if self.timeout_seconds <= 0:
             raise ValueError("timeout_seconds must be positive")
+        if self.max_in_flight < 1:
+            raise ValueError("max_in_flight must be at least 1")
+        if self.requests_per_second < 0:
+            raise ValueError("requests_per_second must not be negative (0: no limit)")
 
 
 @dataclass(frozen=True)
@@ -134,39 +143,6 @@ class RetriesExhausted(Exception):
     """Transient failures outlasted the retry budget."""
 
 
-class RateBudget:
-    """Thread-safe token bucket: at most `requests_per_second` on average, burst of max(1, rate)."""
-
-    def __init__(
-        self,
-        requests_per_second: float,
-        *,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._rate = requests_per_second
-        self._burst = max(1.0, requests_per_second)
-        self._sleep = sleep
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._tokens = self._burst
-        self._last = clock()
-
-    def acquire(self) -> None:
-        if self._rate <= 0:
-            return
-        with self._lock:
-            now = self._clock()
-            self._tokens = min(self._burst, self._tokens + (now - self._last) * self._rate)
-            self._last = now
-            # Reserve the token now (the balance may go negative) and sleep outside the lock,
-            # so concurrent callers queue up behind each other instead of behind a held lock.
-            self._tokens -= 1.0
-            wait = -self._tokens / self._rate if self._tokens < 0 else 0.0
-        if wait > 0:
-            self._sleep(wait)
-
-
 @dataclass(frozen=True)
 class _Transient:
     key: str  # stats suffix, e.g. "http_503"
@@ -188,6 +164,7 @@ class JsonHttpClient:
         logger: logging.Logger | None = None,
         headers: Mapping[str, str] | None = None,
         secrets: Secrets | None = None,
+        limiter: Limiter | None = None,
     ) -> None:
         self._settings = settings
         # What this client's provider must never be quoted saying: its credentials (added by
@@ -197,8 +174,13 @@ class JsonHttpClient:
         self._sleep = sleep
         self._rng = rng if rng is not None else random.Random()
         self._log = logger if logger is not None else logging.getLogger("recon.http")
-        self._budget = RateBudget(settings.requests_per_second, sleep=sleep, clock=clock)
+        # The provider's limiter, shared with its other clients when given (connectors.limits).
+        self.limiter = limiter or Limiter(
+            settings.max_in_flight, settings.requests_per_second, sleep=sleep, clock=clock
+        )
         self.stats: collections.Counter[str] = collections.Counter()
+        self._stats_lock = threading.Lock()
+        in_flight = self.limiter.max_in_flight
         # httpx only keeps the last base_url segment when it ends in "/"; force it so
         # ".../v1" + "/openApi/x" becomes ".../v1/openApi/x", not ".../openApi/x".
         self._client = httpx.Client(
@@ -208,7 +190,23 @@ class JsonHttpClient:
             ),
             transport=transport,
             headers=dict(headers) if headers is not None else None,
+            # Enough kept-alive connections for every request the limiter lets fly at once.
+            limits=httpx.Limits(
+                max_connections=max(100, in_flight),
+                max_keepalive_connections=max(20, in_flight),
+            ),
         )
+
+    @property
+    def concurrency(self) -> int:
+        """How many requests to this provider may be in flight at once (threads beyond
+        that would only wait for the limiter)."""
+        return self.limiter.max_in_flight
+
+    def count(self, key: str) -> None:
+        """One more of `key` in `stats` (requests come from several threads)."""
+        with self._stats_lock:
+            self.stats[key] += 1
 
     def post(
         self,
@@ -235,16 +233,18 @@ class JsonHttpClient:
             raise ValueError(f"{context}: path must start with '/': {path!r}")
         max_attempts = self._settings.max_attempts
         last: _Transient | None = None
+        waited_until = 0.0
         for attempt in range(1, max_attempts + 1):
-            self._budget.acquire()
-            self.stats["requests"] += 1
             try:
-                # Relative reference so httpx appends it to base_url's path.
-                payload = body() if callable(body) else body
-                extra = headers() if headers is not None else None
-                response = self._client.post(
-                    path.lstrip("/"), json=dict(payload), headers=extra and dict(extra)
-                )
+                with self.limiter.slot(waited_until):
+                    # Built once the request may go: a signed body's timestamp is fresh.
+                    payload = body() if callable(body) else body
+                    extra = headers() if headers is not None else None
+                    self.count("requests")
+                    # Relative reference so httpx appends it to base_url's path.
+                    response = self._client.post(
+                        path.lstrip("/"), json=dict(payload), headers=extra and dict(extra)
+                    )
             except httpx.TimeoutException as exc:
                 outcome: Any = _Transient("timeout", f"timeout ({type(exc).__name__})")
             except httpx.TransportError as exc:
@@ -265,7 +265,11 @@ class JsonHttpClient:
             delay = outcome.retry_after
             if delay is None:
                 delay = self._backoff(retry_index)
-            self.stats[f"retry:{outcome.key}"] += 1
+            else:
+                # The provider asked for quiet: every request to it waits, not only this one
+                # (which waits below, and not again in the limiter).
+                waited_until = self.limiter.pause(delay)
+            self.count(f"retry:{outcome.key}")
             self._log.warning(
                 "%s: POST %s: %s; retry %d/%d in %.2fs",
                 context,

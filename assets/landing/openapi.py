@@ -3,8 +3,9 @@ exchange rates as snapshots.
 
 Assets `lake_openapi__<entity>`. Windowed entities are daily partitions in the provider's
 time zone, one partition = one API window [day, day+1) for every configured customer; a range
-of days runs in one pass, one window in memory at a time. Snapshots land the provider's state
-when they run.
+of days runs in one pass, the windows of different customers and days fetched at once within
+the provider's limits, each day landed as one file when all its customers are in. Snapshots
+land the provider's state when they run.
 """
 
 from datetime import date
@@ -22,7 +23,7 @@ from store.landing.openapi import (
     SNAPSHOT_ENTITIES,
     WINDOW_ENTITIES,
     land_snapshot,
-    land_window,
+    land_windows,
 )
 
 
@@ -41,15 +42,20 @@ def _window_asset(entity: str) -> dg.AssetsDefinition:
     ) -> dg.MaterializeResult[None]:
         if not openapi.is_configured():
             return skipped(context, f"OPEN-API {entity}", "OPENAPI_BASE_URL")
-        total = Landed()
         fetched_at = openapi.provider_now()
         days = [date.fromisoformat(k) for k in context.partition_keys]
+        done = 0
+
+        def landed(day: date, what: Landed) -> None:
+            nonlocal done
+            done += 1
+            report(context, f"{entity} {day} ({done}/{len(days)}): {what.summary()}")
+
         with openapi.client() as client:
             customers = openapi.credentials()
-            for i, day in enumerate(days, 1):
-                landed = land_window(client, customers, entity, day, warehouse.lake(), fetched_at)
-                total.add(landed)
-                report(context, f"{entity} {day} ({i}/{len(days)}): {landed.summary()}")
+            total = land_windows(
+                client, customers, entity, days, warehouse.lake(), fetched_at, landed
+            )
         return dg.MaterializeResult(metadata=total.metadata())
 
     return _asset

@@ -14,8 +14,14 @@ import pyarrow as pa
 
 from connectors.jt.profile import PROFILE
 from connectors.money import ValueRefused, minor_to_major, to_decimal
-from connectors.schema import PLACES, Converted, EntitySchema, cols, quarantine_row
-from connectors.schema import convert_rows as convert
+from connectors.schema import (
+    PLACES,
+    Converted,
+    EntitySchema,
+    cols,
+    convert_table,
+    quarantine_row,
+)
 
 SCHEMAS: dict[str, EntitySchema] = {
     "users": EntitySchema(
@@ -83,22 +89,21 @@ def convert_rows(
     """Typed rows of one entity with major units added, and the rows refused with reasons."""
     schema = SCHEMAS[entity]
     minor = [c.name for c in schema.columns if c.kind == "minor"]
-    out = Converted([], [])
-    for raw in raw_rows:
-        converted = convert(schema, app_id, [raw], PROFILE.datetime_format, extra)
-        out.quarantined += converted.quarantined
-        out.unknown.update(converted.unknown)
-        for row in converted.rows:
-            try:
-                if entity == "balance_records" and row["type"] not in RECORD_TYPES:
-                    raise ValueRefused(f"type: expected CREDIT or DEBIT, got {row['type']!r}")
-                row["currency"] = currency
-                for name in minor:
-                    row[name.removesuffix("_minor")] = _major(row[name], name, currency)
-            except ValueRefused as refused:
-                out.quarantined.append(quarantine_row(schema, app_id, raw, str(refused)))
-                continue
-            out.rows.append(row)
+    raws = list(raw_rows)
+    columns = convert_table(schema, app_id, raws, PROFILE.datetime_format)
+    out = Converted([], columns.quarantined, columns.unknown)
+    for index, row in zip(columns.kept, columns.table.to_pylist(), strict=True):
+        try:
+            if entity == "balance_records" and row["type"] not in RECORD_TYPES:
+                raise ValueRefused(f"type: expected CREDIT or DEBIT, got {row['type']!r}")
+            row.update(extra or {})
+            row["currency"] = currency
+            for name in minor:
+                row[name.removesuffix("_minor")] = _major(row[name], name, currency)
+        except ValueRefused as refused:
+            out.quarantined.append(quarantine_row(schema, app_id, raws[index], str(refused)))
+            continue
+        out.rows.append(row)
     return out
 
 

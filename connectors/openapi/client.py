@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from connectors.http import OBJECT, Expect, JsonHttpClient, page_of
+from connectors.limits import each
 from connectors.openapi.profile import PROFILE, ListEndpoint, OpenApiProfile
 from connectors.openapi.rows import scrub_card
 from connectors.paging import Bracketed, Page, Slicing, bracket, fetch_whole, fetch_window
@@ -189,8 +190,10 @@ class OpenApiClient:
         return dict(data)
 
     def exchange_rates(self, creds: Credentials, currencies: Sequence[str]) -> list[dict[str, Any]]:
-        """The current rate for every ordered pair of the given currencies."""
-        return [self.exchange_rate(creds, a, b) for a in currencies for b in currencies if a != b]
+        """The current rate for every ordered pair of the given currencies, read at once
+        within the provider's limits, in the pairs' order."""
+        pairs = [(a, b) for a in currencies for b in currencies if a != b]
+        return each(lambda pair: self.exchange_rate(creds, *pair), pairs, self.http.concurrency)
 
     def wallet_detail(self, creds: Credentials, wallet_sn: str) -> dict[str, Any]:
         return dict(self._post(creds, self.profile.wallet_detail_path, wallet_sn=wallet_sn))

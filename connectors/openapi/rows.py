@@ -11,8 +11,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from connectors.openapi.profile import PROFILE
-from connectors.schema import Converted, EntitySchema, cols
+from connectors.schema import Columns, Converted, EntitySchema, cols
 from connectors.schema import convert_rows as convert
+from connectors.schema import convert_table as convert_columns
 
 DATETIME_FORMAT = PROFILE.datetime_format
 
@@ -92,3 +93,9 @@ def convert_rows(
 ) -> Converted:
     """Typed rows of one customer's entity for landing, and the rows refused with reasons."""
     return convert(SCHEMAS[entity], customer_id, raw_rows, DATETIME_FORMAT, extra)
+
+
+def convert_table(entity: str, customer_id: int, raw_rows: Iterable[object]) -> Columns:
+    """Typed rows of one customer's entity as Arrow columns (a window's rows, landed as they
+    are), and the rows refused with reasons."""
+    return convert_columns(SCHEMAS[entity], customer_id, raw_rows, DATETIME_FORMAT)

@@ -5,6 +5,7 @@ snapshot lands as one file per reading; refused rows land beside the data they c
 """
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -79,19 +80,36 @@ def day_window(day: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
+def window_table(
+    ds: Dataset, day: date, parts: Sequence[pa.Table], fetched_at: datetime
+) -> pa.Table:
+    """A day window's converted rows (each account's columns, `connectors.schema.Columns`)
+    with the lineage columns, as landed: one chunk, the landed schema, so the file is the
+    same whether the rows came columnwise or one by one."""
+    start, end = day_window(day)
+    schema = ds.landed_schema()
+    own = [name for name in schema.names if name not in ds.landed_columns()]
+    table = pa.concat_tables(parts) if parts else schema.empty_table().select(own)
+    lineage = {"_window_start": start, "_window_end": end, "_fetched_at": fetched_at}
+    for name, value in lineage.items():
+        field = schema.field(name)
+        table = table.append_column(field, pa.repeat(pa.scalar(value, field.type), table.num_rows))
+    return table.select(schema.names).cast(schema).combine_chunks()
+
+
 def write_window(
     lake: Lake,
     ds: Dataset,
     day: date,
-    rows: list[dict[str, Any]],
+    table: pa.Table,
     quarantined: list[dict[str, Any]],
     fetched_at: datetime,
     counts: list[WindowCount],
 ) -> None:
-    """Replace one day window's file (and its quarantine) with these rows, carrying each
-    account's API total and counts (the incomplete_window check compares them later)."""
+    """Replace one day window's file (and its quarantine) with these rows (`table`, in the
+    landed schema), carrying each account's API total and counts (the incomplete_window
+    check compares them later)."""
     start, end = day_window(day)
-    table = pa.Table.from_pylist(rows, schema=ds.landed_schema())
     table = with_counts(table, fetched_at, counts)
     q_table = quarantine_table(ds.provider, quarantined, start, end, fetched_at)
     lake.replace_window(ds.provider, ds.entity, day, table, q_table)

@@ -8,6 +8,8 @@ so a user's balance can be tied to its records.
 
 from datetime import date, datetime, timedelta
 
+import pyarrow as pa
+
 from connectors.jt.client import JtClient
 from connectors.jt.rows import convert_rows
 from store.datasets import dataset
@@ -38,7 +40,8 @@ def land_records_window(client: JtClient, day: date, lake: Lake, fetched_at: dat
     counts = [
         WindowCount(client.app_id, whole.total, len(converted.rows), len(converted.quarantined))
     ]
-    write_window(lake, RECORDS, day, converted.rows, converted.quarantined, fetched_at, counts)
+    table = pa.Table.from_pylist(converted.rows, schema=RECORDS.landed_schema())
+    write_window(lake, RECORDS, day, table, converted.quarantined, fetched_at, counts)
     return Landed(
         len(converted.rows),
         len(converted.quarantined),

@@ -8,12 +8,15 @@ The assets that call these are `assets.landing.openapi`.
 """
 
 from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from connectors.limits import each
 from connectors.openapi.client import Credentials, OpenApiClient
-from connectors.openapi.rows import DATETIME_FORMAT, convert_rows
-from connectors.schema import Converted
+from connectors.openapi.rows import DATETIME_FORMAT, convert_rows, convert_table
+from connectors.schema import Columns, Converted
 from store.datasets import Dataset, dataset
 from store.lake import Lake, WindowCount
 from store.landing.common import (
@@ -21,15 +24,75 @@ from store.landing.common import (
     chain_through,
     day_window,
     tail_start,
+    window_table,
     write_snapshot,
     write_tail,
     write_window,
 )
+from store.landing.windows import land_days
 
 PROVIDER = "openapi"
 WINDOW_ENTITIES = ("transactions", "card_trades", "orders")
 SNAPSHOT_ENTITIES = ("wallets", "cards", "exchange_rates")
 TAIL_TIME = {"transactions": "transaction_time", "orders": "create_at", "card_trades": "trade_time"}
+
+
+@dataclass
+class _Window:
+    """One customer's window of a day, fetched whole and converted (its raw rows dropped)."""
+
+    customer_id: int
+    total: int
+    attempts: int
+    slices: int
+    columns: Columns
+
+
+def land_windows(
+    client: OpenApiClient,
+    customers: list[Credentials],
+    entity: str,
+    days: Sequence[date],
+    lake: Lake,
+    fetched_at: datetime,
+    landed: Callable[[date, Landed], None] | None = None,
+) -> Landed:
+    """Fetch each day's window for every customer, concurrently within the provider's
+    limits, and land each day as one file once all its customers are fetched (or not at
+    all: a failure leaves the previous file for that day untouched); `landed` hears of
+    each day as it lands (store.landing.windows)."""
+    ds = dataset(PROVIDER, entity)
+
+    def fetch(day: date, creds: Credentials) -> _Window:
+        start, end = (t.strftime(DATETIME_FORMAT) for t in day_window(day))
+        fetched = client.window(creds, entity, start, end)
+        columns = convert_table(entity, creds.customer_id, fetched.rows)
+        return _Window(creds.customer_id, fetched.total, fetched.attempts, fetched.slices, columns)
+
+    def write(day: date, windows: list[_Window]) -> Landed:
+        # A window read in slices reports the sum of the slices' totals.
+        counts = [
+            WindowCount(
+                str(w.customer_id), w.total, w.columns.table.num_rows, len(w.columns.quarantined)
+            )
+            for w in windows
+        ]
+        table = window_table(ds, day, [w.columns.table for w in windows], fetched_at)
+        quarantined = [q for w in windows for q in w.columns.quarantined]
+        write_window(lake, ds, day, table, quarantined, fetched_at, counts)
+        unknown: Counter[str] = Counter()
+        for w in windows:
+            unknown.update(w.columns.unknown)
+        return Landed(
+            table.num_rows,
+            len(quarantined),
+            sum(w.attempts - 1 for w in windows),
+            1,
+            sum(w.slices > 1 for w in windows),
+            unknown,
+        )
+
+    return land_days(days, customers, fetch, write, client.http.concurrency, landed)
 
 
 def land_window(
@@ -41,34 +104,7 @@ def land_window(
     fetched_at: datetime,
 ) -> Landed:
     """Fetch one day's window for every customer, then land it as one file (or not at all)."""
-    start_dt, end_dt = day_window(day)
-    start, end = start_dt.strftime(DATETIME_FORMAT), end_dt.strftime(DATETIME_FORMAT)
-    extra = {"_window_start": start_dt, "_window_end": end_dt, "_fetched_at": fetched_at}
-    window = Converted([], [])
-    counts: list[WindowCount] = []
-    landed = Landed(files=1)
-    # Every customer's window is fetched before anything is written: a failure leaves the
-    # previous file for this day untouched.
-    for creds in customers:
-        fetched = client.window(creds, entity, start, end)
-        landed.refetched += fetched.attempts - 1
-        landed.sliced += fetched.slices > 1
-        converted = convert_rows(entity, creds.customer_id, fetched.rows, extra)
-        window.add(converted)
-        # A window read in slices reports the sum of the slices' totals.
-        counts.append(
-            WindowCount(
-                str(creds.customer_id),
-                fetched.total,
-                len(converted.rows),
-                len(converted.quarantined),
-            )
-        )
-    ds = dataset(PROVIDER, entity)
-    write_window(lake, ds, day, window.rows, window.quarantined, fetched_at, counts)
-    landed.rows, landed.quarantined = len(window.rows), len(window.quarantined)
-    landed.unknown_fields = window.unknown
-    return landed
+    return land_windows(client, customers, entity, [day], lake, fetched_at)
 
 
 def land_bracketed(
@@ -95,8 +131,14 @@ def land_bracketed(
     unknown: Counter[str] = Counter()
     refetched = 0
     window = {"_window_start": tail_from, "_window_end": taken_at, "_fetched_at": taken_at}
-    for creds in customers:
-        read = client.read_bracketed(creds, ds.entity, ds.tails, start)
+    # Customers are read at once, within the provider's limits; each one's reads stay in
+    # their order (tails, snapshot, tails), which is what ties its balances to its rows.
+    reads = each(
+        lambda creds: client.read_bracketed(creds, ds.entity, ds.tails, start),
+        customers,
+        client.http.concurrency,
+    )
+    for creds, read in zip(customers, reads, strict=True):
         refetched += read.attempts - 1
         complete = read.consistent
         times: list[datetime] = []
@@ -140,14 +182,17 @@ def land_snapshot(
         return land_bracketed(client, customers, ds, lake, taken_at)
     reading = Converted([], [])
     extra = {"_snapshot_at": taken_at, "_fetched_at": taken_at}
-    for creds in customers:
+
+    def read(creds: Credentials) -> list[Any]:
         if entity == "exchange_rates":
             wallets = client.fetch_all(creds, "wallets").rows
             # A wallet row that is not an object is the wallets snapshot's to quarantine.
             currencies = sorted({str(w.get("currency")) for w in wallets if isinstance(w, dict)})
-            raw: list[Any] = client.exchange_rates(creds, currencies)
-        else:
-            raw = client.fetch_all(creds, entity).rows
+            return client.exchange_rates(creds, currencies)
+        return client.fetch_all(creds, entity).rows
+
+    raws = each(read, customers, client.http.concurrency)
+    for creds, raw in zip(customers, raws, strict=True):
         reading.add(convert_rows(entity, creds.customer_id, raw, extra))
     write_snapshot(lake, ds, reading.rows, reading.quarantined, taken_at)
     return Landed(len(reading.rows), len(reading.quarantined), 0, 1, unknown_fields=reading.unknown)

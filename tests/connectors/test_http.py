@@ -17,9 +17,9 @@ from connectors.http import (
     HttpSettings,
     JsonHttpClient,
     ProviderError,
-    RateBudget,
     RetriesExhausted,
 )
+from connectors.limits import RateBudget
 from connectors.paging import Page, collect_pages
 
 KEY = "ae9ae3f5ad284ef4836de18aa3d41c47"
