@@ -164,7 +164,7 @@ def recon_models(
         elif size < warehouse.snapshot_update_min_bytes():
             whole = f"the warehouse ({size // 2**20} MiB) is below RECON_SNAPSHOT_UPDATE_MIN_MB"
         else:
-            whole = publish.update_standby(con, slot, maintain.changes_kept_since(con))
+            whole = publish.update_standby(con, slot, maintain.changes_pruned_through(con))
     work, target = warehouse.warehouse_path(), warehouse.published_path()
     if whole is None:
         published = publish.swap_in(slot, target, work, context.run.run_id)

@@ -273,37 +273,41 @@ def refresh(
     return how, written
 
 
-# How long consumed changes are kept: a published snapshot slot at most this old is brought
-# up to date from them instead of copied whole (store.publish).
+# How long consumed changes are kept: a published snapshot slot whose run is newer than every
+# change dropped since is brought up to date from them instead of copied whole (store.publish).
 KEEP_CHANGES = timedelta(days=7)
-CHANGES_KEPT = "recon_changes_kept"
+# The newest consumption time of the changes dropped so far (one row; null: none dropped).
+CHANGES_PRUNED = "recon_changes_pruned"
 
 
 def consume_changes(con: duckdb.DuckDBPyConnection, run_at: datetime) -> None:
     """The changes are folded into the models by the run at `run_at`: the next run re-derives
-    from here. They are kept a while, marked with that run, for publishing; older ones go."""
-    kept_since = run_at - KEEP_CHANGES
+    from here. They are kept a while, marked with that run, for publishing; older ones go,
+    and the table says up to when. Nothing here depends on the run otherwise, so loading the
+    same data twice leaves every table as it was."""
+    con.execute(f"create table if not exists {CHANGES_PRUNED} (pruned_through timestamp)")
+    if con.execute(f"select count(*) from {CHANGES_PRUNED}").fetchone() == (0,):
+        con.execute(f"insert into {CHANGES_PRUNED} values (null)")
+    cutoff = run_at - KEEP_CHANGES
     for raw in _WINDOWED:
         table = changes_table(raw)
         con.execute(f"update {table} set _consumed_at = ? where _consumed_at is null", [run_at])
-        con.execute(f"delete from {table} where _consumed_at < ?", [kept_since])
-    con.execute(
-        f"create or replace table {CHANGES_KEPT} as select ?::timestamp as kept_since",
-        [kept_since],
-    )
+        con.execute(
+            f"update {CHANGES_PRUNED} set pruned_through = greatest(pruned_through, "
+            f"(select max(_consumed_at) from {table} where _consumed_at < ?))",
+            [cutoff],
+        )
+        con.execute(f"delete from {table} where _consumed_at < ?", [cutoff])
 
 
-def changes_kept_since(
-    con: duckdb.DuckDBPyConnection, database: str | None = None
-) -> datetime | None:
-    """Since when every consumed change is still at hand (None: never recorded)."""
-    prefix = f"{database}.main." if database else ""
+def changes_pruned_through(con: duckdb.DuckDBPyConnection) -> datetime | None:
+    """Up to when consumed changes were dropped (None: none ever were)."""
     found = con.execute(
         "select count(*) from duckdb_tables() where table_name = ? "
-        "and database_name = coalesce(?, current_database())",
-        [CHANGES_KEPT, database],
+        "and database_name = current_database()",
+        [CHANGES_PRUNED],
     ).fetchone()
     if not found or not found[0]:
         return None
-    row = con.execute(f"select kept_since from {prefix}{CHANGES_KEPT}").fetchone()
+    row = con.execute(f"select max(pruned_through) from {CHANGES_PRUNED}").fetchone()
     return row[0] if row else None

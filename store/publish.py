@@ -280,7 +280,7 @@ def standby_slot(target: Path, slots: Path) -> Path:
 
 
 def update_standby(
-    con: duckdb.DuckDBPyConnection, slot: Path, kept_since: datetime | None
+    con: duckdb.DuckDBPyConnection, slot: Path, pruned_through: datetime | None
 ) -> str | None:
     """Bring the standby `slot` up to the working warehouse `con` (stamped, checkpointed) in
     one transaction on the slot. Returns why it must be copied whole instead, or None."""
@@ -293,12 +293,12 @@ def update_standby(
         return f"the standby snapshot is in use ({str(exc).splitlines()[0]})"
     try:
         theirs = _publication_of(con, "standby")
-        why = _cannot_update(con, theirs, kept_since)
+        why = _cannot_update(con, theirs, pruned_through)
         if why is not None or theirs is None:
             return why or "the standby snapshot holds no run"
         con.begin()
         try:
-            _apply_changes(con, theirs.run_at, kept_since)
+            _apply_changes(con, theirs.run_at, pruned_through)
             _copy_comments(con)
             differing = _counts_differ(con)
             if differing:
@@ -336,11 +336,11 @@ _SHAPE = (
 
 
 def _cannot_update(
-    con: duckdb.DuckDBPyConnection, theirs: Publication | None, kept_since: datetime | None
+    con: duckdb.DuckDBPyConnection, theirs: Publication | None, pruned_through: datetime | None
 ) -> str | None:
     if theirs is None:
         return "the standby snapshot holds no run"
-    if kept_since is None or theirs.run_at < kept_since:
+    if pruned_through is not None and pruned_through > theirs.run_at:
         return f"the standby snapshot (run {theirs.run_id}) is older than the changes kept"
     if storage_version(con, "standby") != STORAGE_VERSION:
         return "the standby snapshot is in another storage version"
@@ -373,7 +373,7 @@ def _join(left: str, right: str, left_cols: Sequence[str], right_cols: Sequence[
 
 
 def _apply_changes(
-    con: duckdb.DuckDBPyConnection, since: datetime, kept_since: datetime | None
+    con: duckdb.DuckDBPyConnection, since: datetime, pruned_through: datetime | None
 ) -> None:
     """Each table of the standby brought to the working warehouse's content: tables kept by
     key take the rows of the keys or units changed since `since`, append-only ones their new
@@ -415,8 +415,8 @@ def _apply_changes(
             )
         elif table in changes:
             con.execute(
-                f"delete from {theirs} where _consumed_at is null or _consumed_at < ?",
-                [kept_since],
+                f"delete from {theirs} where _consumed_at is null or _consumed_at <= ?",
+                [pruned_through],
             )
             con.execute(
                 f"insert into {theirs} by name select * from {mine} "

@@ -8,6 +8,7 @@ limits allow.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -42,18 +43,37 @@ def test_never_more_requests_in_flight_than_the_limit() -> None:
     assert counting.max_in_flight == 3
 
 
+class Recording(Limiter):
+    """The limiter, noting when it lets each request start."""
+
+    def __init__(self, max_in_flight: int, requests_per_second: float) -> None:
+        super().__init__(max_in_flight, requests_per_second)
+        self.started: list[float] = []
+
+    @contextmanager
+    def slot(self, waited_until: float = 0.0) -> Iterator[None]:
+        with super().slot(waited_until):
+            self.started.append(time.monotonic())
+            yield
+
+
 def test_never_more_requests_per_second_than_the_limit() -> None:
     counting = Counting(SandboxApp(WORLD))
     rate = 20.0
-    with served(counting, Limiter(8, rate)) as client:
+    limiter = Recording(8, rate)
+    with served(counting, limiter) as client:
         each(lambda creds: client.exchange_rates(creds, CURRENCIES), CREDS * 3, 8)
-    arrivals = sorted(counting.arrivals)
-    assert len(arrivals) == 6 * 12
+    starts = sorted(limiter.started)
+    assert len(starts) == len(counting.arrivals) == 6 * 12
     # In any one second, at most the rate plus the one request a quiet bucket lets start.
-    for i, first in enumerate(arrivals):
-        within = [t for t in arrivals[i:] if t < first + 1.0]
+    # Counted where the limiter lets requests go: on a loaded machine the server may take
+    # requests sent evenly a few at a time, which is the network's doing, not the client's.
+    for i, first in enumerate(starts):
+        within = [t for t in starts[i:] if t < first + 1.0]
         assert len(within) <= rate + 1, (i, len(within))
-    assert arrivals[-1] - arrivals[0] >= (len(arrivals) - 2) / rate
+    # The server saw them over at least as long: the rate holds on the wire on average.
+    arrivals = sorted(counting.arrivals)
+    assert arrivals[-1] - arrivals[0] >= (len(arrivals) - 2) / rate - 0.1
 
 
 def test_retry_after_pauses_every_request_to_the_provider() -> None:
