@@ -139,9 +139,11 @@ def build_whole(con: duckdb.DuckDBPyConnection, model: str, now: datetime) -> in
 
 
 def _database(con: duckdb.DuckDBPyConnection) -> str:
+    """The connection's own database, quoted for a qualified name (a database is named after
+    its file, which may hold any character)."""
     row = con.execute("select current_database()").fetchone()
     assert row is not None
-    return str(row[0])
+    return '"' + str(row[0]).replace('"', '""') + '"'
 
 
 @contextmanager
