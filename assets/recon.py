@@ -159,9 +159,12 @@ def recon_models(
         # takes the night's changes; a full re-check's is copied whole.
         slot = publish.standby_slot(warehouse.published_path(), warehouse.snapshot_slots())
         size = warehouse.warehouse_path().stat().st_size
+        update_from = warehouse.snapshot_update_min_bytes()
         if recon.full_recheck:
             whole: str | None = "this run re-checked all history"
-        elif size < warehouse.snapshot_update_min_bytes():
+        elif update_from is None:
+            whole = "the default (RECON_SNAPSHOT_UPDATE_MIN_MB unset)"
+        elif size < update_from:
             whole = f"the warehouse ({size // 2**20} MiB) is below RECON_SNAPSHOT_UPDATE_MIN_MB"
         else:
             whole = publish.update_standby(con, slot, maintain.changes_pruned_through(con))
