@@ -9,57 +9,18 @@ world's edges (outside the grace period) and away from each other, so findings n
 
 from __future__ import annotations
 
-import random
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 from sandbox import rates
+from sandbox.anomalies_money import MONEY_KINDS, TradePaymentPlanter, describe_money
 from sandbox.config import ANOMALY_KINDS, WorldConfig
-from sandbox.model import Card, Customer, Entry, Order, Wallet, money, rate_num
-
-MARGIN = 2 * 3600  # keep targets clear of the world's start and of the grace period at its end
-
-
-@dataclass
-class Planted:
-    """One planted anomaly; the manifest row is derived from it once balances are final."""
-
-    check_name: str
-    customer: Customer
-    entity_type: str
-    entity_id: str
-    currency: str
-    entries: list[Entry] = field(default_factory=list)
-    wallet: Wallet | None = None
-    order: Order | None = None
-    card: Card | None = None
-    info: dict[str, Any] = field(default_factory=dict)
+from sandbox.model import Customer, Entry, Wallet, money, rate_num
+from sandbox.planted import Planted
 
 
-class _Planter:
-    def __init__(self, cfg: WorldConfig, customers: list[Customer], start: int, end: int) -> None:
-        self.rng = random.Random(f"{cfg.seed}:anomalies")
-        self.cfg = cfg
-        self.customers = customers
-        self.lo, self.hi = start + MARGIN, end - MARGIN
-        self.used: set[int] = set()
-        self.planted: list[Planted] = []
-
-    def pick(self, kind: str, candidates: list[Any], n: int) -> list[Any]:
-        if len(candidates) < n:
-            raise ValueError(
-                f"cannot plant {n} x {kind}: only {len(candidates)} eligible targets; "
-                "raise entries_per_day or days, or plant fewer"
-            )
-        return self.rng.sample(candidates, n)
-
-    def _free(self, *objs: object) -> bool:
-        return all(id(o) not in self.used for o in objs)
-
-    def _take(self, *objs: object) -> None:
-        self.used.update(id(o) for o in objs)
-
+class _Planter(TradePaymentPlanter):
     def _standalone(self, types: tuple[int, ...]) -> list[tuple[Customer, Wallet, int]]:
         """Entries alone in their second, booked on time, away from the edges."""
         out = []
@@ -337,6 +298,8 @@ def describe(p: Planted, wallet_balance: int | None = None) -> dict[str, Any]:
             expected, actual = limit, limit + p.card.limit_delta
         row["field"] = p.info["field"]
         row["detail"] = f"reported card {p.info['field']} differs from orders and trades"
+    elif p.check_name in MONEY_KINDS:
+        expected, actual = describe_money(p, row)
     if expected is not None:
         row["expected"] = money(expected)
     if actual is not None:

@@ -19,6 +19,10 @@ ANOMALY_KINDS: tuple[str, ...] = (
     "order_debit_missing",
     "order_debit_mismatch",
     "card_balance_mismatch",
+    "refund_exceeds_origin",
+    "refund_without_origin",
+    "payment_fee_mismatch",
+    "payment_return_missing",
 )
 
 JT_ANOMALY_KINDS: tuple[str, ...] = (
@@ -218,6 +222,10 @@ def default_config(seed: int = 7) -> WorldConfig:
             "order_debit_missing": 1,
             "order_debit_mismatch": 1,
             "card_balance_mismatch": 2,
+            "refund_exceeds_origin": 1,
+            "refund_without_origin": 3,
+            "payment_fee_mismatch": 1,
+            "payment_return_missing": 2,
         },
         jt=JtConfig(
             anomalies={

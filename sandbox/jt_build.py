@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import random
 
-from sandbox.anomalies import MARGIN
 from sandbox.config import JT_ANOMALY_KINDS, WorldConfig
 from sandbox.jt import CREDIT, DEBIT, JtPlanted, JtRecord, JtUser, JtWorld, cod_share
 from sandbox.model import DAY
+from sandbox.planted import MARGIN
 
 # businessType -> (type, weight, amount range in satang); ADJUSTMENT goes either way.
 _BUSINESS: dict[str, tuple[str, float, int, int]] = {

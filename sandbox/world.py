@@ -16,8 +16,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sandbox import rates
-from sandbox.anomalies import Planted, describe
+from sandbox.anomalies import describe
 from sandbox.model import DAY, Card, Customer, Entry, Order, Trade, Wallet, fmt_time, parse_time
+from sandbox.planted import Planted
 
 if TYPE_CHECKING:
     from sandbox.config import WorldConfig

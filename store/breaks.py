@@ -94,6 +94,33 @@ CHECKS: tuple[Check, ...] = (
         "limit = orders' principal",
     ),
     Check(
+        "refund_exceeds_origin",
+        "error",
+        "trade",
+        "successful refunds and reversals of one purchase (origin_trade_id) add up to at most "
+        "that purchase",
+    ),
+    Check(
+        "refund_without_origin",
+        "warn",
+        "trade",
+        "a successful refund or reversal names its purchase (origin_trade_id): loaded, and "
+        "a purchase or fee that succeeded",
+    ),
+    Check(
+        "payment_fee_mismatch",
+        "error",
+        "entry",
+        "a payment's (5010) amount = pay_out_amount + fee_detail.fee of its attach",
+    ),
+    Check(
+        "payment_return_missing",
+        "error",
+        "entry",
+        "a rejected payment is returned in full by 5020 rows of its record_id; no payment is "
+        "returned more than it took",
+    ),
+    Check(
         "jt_balance_composition",
         "error",
         "user",

@@ -1,7 +1,63 @@
--- Each card's day: opening balance, top-ups, spend, refunds, fees, closure refunds and closing balance, from its successful orders and trades.
+-- Each card's day: opening balance, top-ups, spend, refunds, fees, closure refunds and closing balance, from its successful orders and trades, opening at the balance it held before the loaded history.
 -- Grain: one row per card and calendar day (provider clock), every day from the card's first movement to its last.
 with movements as (
     select * from int_cards__movements
+),
+
+orders as (
+    select * from stg_openapi__orders
+),
+
+cards as (
+    select * from stg_openapi__cards
+),
+
+opened_in_history as (
+    -- A card whose opening order is loaded held nothing before it.
+    select distinct provider, account_id, card_id
+    from orders
+    where order_type = 1 and status = 2 and card_id is not null
+),
+
+comparable as (
+    -- The latest snapshot read together with the order and trade tails (as
+    -- card_balance_mismatch uses): the movements up to chain_complete_through are all loaded.
+    select *
+    from cards
+    where chain_complete_through is not null
+    qualify row_number() over (
+        partition by provider, account_id, card_id order by snapshot_at desc
+    ) = 1
+),
+
+carried_in as (
+    -- What an older card held before its first loaded movement: its reported balance less
+    -- every loaded movement up to that snapshot.
+    select
+        comparable.provider,
+        comparable.account_id,
+        comparable.card_id,
+        comparable.balance - coalesce(sum(movements.balance_effect), 0) as balance_before
+    from comparable
+    left join movements
+        on comparable.provider = movements.provider
+        and comparable.account_id = movements.account_id
+        and comparable.card_id = movements.card_id
+        and movements.recorded_at <= comparable.chain_complete_through
+    group by comparable.provider, comparable.account_id, comparable.card_id, comparable.balance
+),
+
+openings as (
+    select
+        carried_in.provider,
+        carried_in.account_id,
+        carried_in.card_id,
+        carried_in.balance_before
+    from carried_in
+    anti join opened_in_history
+        on carried_in.provider = opened_in_history.provider
+        and carried_in.account_id = opened_in_history.account_id
+        and carried_in.card_id = opened_in_history.card_id
 ),
 
 per_day as (
@@ -72,13 +128,17 @@ dense as (
 
 running as (
     select
-        *,
-        sum(net_change) over (
-            partition by provider, account_id, card_id
-            order by activity_date
+        dense.*,
+        coalesce(openings.balance_before, 0) + sum(dense.net_change) over (
+            partition by dense.provider, dense.account_id, dense.card_id
+            order by dense.activity_date
             rows between unbounded preceding and current row
         ) as closing_balance
     from dense
+    left join openings
+        on dense.provider = openings.provider
+        and dense.account_id = openings.account_id
+        and dense.card_id = openings.card_id
 ),
 
 final as (

@@ -21,6 +21,14 @@ with findings as (
     union all by name
     select * from card_balance_mismatch
     union all by name
+    select * from refund_exceeds_origin
+    union all by name
+    select * from refund_without_origin
+    union all by name
+    select * from payment_fee_mismatch
+    union all by name
+    select * from payment_return_missing
+    union all by name
     select * from jt_balance_composition
     union all by name
     select * from money_unit_mismatch

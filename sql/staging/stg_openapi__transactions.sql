@@ -41,6 +41,17 @@ renamed as (
         nullif(regexp_extract(
             source.attach, '"buy_currency"\s*:\s*"([A-Za-z]+)"', 1
         ), '') as exchange_buy_currency,
+        -- A payment's (5010) pay-out and fee, read from the attach text the same way; the fee
+        -- is the one inside `fee_detail` (the object holds no nested objects).
+        cast(nullif(regexp_extract(
+            source.attach, '"pay_out_amount"\s*:\s*"?(-?[0-9]+(\.[0-9]+)?)', 1
+        ), '') as decimal(38, 8)) as payment_pay_out_amount,
+        nullif(regexp_extract(
+            source.attach, '"pay_out_currency"\s*:\s*"([A-Za-z]+)"', 1
+        ), '') as payment_pay_out_currency,
+        cast(nullif(regexp_extract(
+            source.attach, '"fee_detail"\s*:\s*\{[^{}]*?"fee"\s*:\s*"?(-?[0-9]+(\.[0-9]+)?)', 1
+        ), '') as decimal(38, 8)) as payment_fee,
         source.approve_type,
         source.approve_at,
         source.transaction_time,

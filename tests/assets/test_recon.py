@@ -51,6 +51,24 @@ CARD_WORLD = WorldConfig(
     entries_per_day=120,
     anomalies={"order_debit_missing": 2, "order_debit_mismatch": 2, "card_balance_mismatch": 4},
 )
+MONEY_KINDS = (
+    "refund_exceeds_origin",
+    "refund_without_origin",
+    "payment_fee_mismatch",
+    "payment_return_missing",
+)
+MONEY_WORLD = WorldConfig(
+    seed=19,
+    customers=3,
+    days=4,
+    entries_per_day=120,
+    anomalies={
+        "refund_exceeds_origin": 2,
+        "refund_without_origin": 3,
+        "payment_fee_mismatch": 2,
+        "payment_return_missing": 2,
+    },
+)
 BREAK_COLUMNS = (
     "check_name, account_id, entity_id, status, severity, transaction_id, "
     "related_transaction_id, currency, expected, actual, difference, source_file"
@@ -139,6 +157,26 @@ def test_breaks_are_exactly_the_planted_card_and_order_anomalies(
         for field in ("expected", "actual", "difference"):
             want = truth[field]
             assert brk[field] == (None if want is None else Decimal(want)), (key, field)
+
+
+def test_breaks_are_exactly_the_planted_trade_and_payment_anomalies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world, found, _ = reconcile_world(MONEY_WORLD, tmp_path, monkeypatch)
+    manifest = world.manifest()["anomalies"]
+    planted = {(a["check_name"], str(a["customer_id"]), a["entity_id"]): a for a in manifest}
+    assert {k[0] for k in planted} == set(MONEY_KINDS)
+    assert {a.get("reason") for a in manifest} >= {"empty", "unknown", "failed"}
+    assert set(found) == set(planted)
+    for key, truth in planted.items():
+        brk = found[key]
+        severity = "warn" if key[0] == "refund_without_origin" else "error"
+        assert brk["status"] == "open" and brk["severity"] == severity, key
+        for field in ("expected", "actual", "difference"):
+            want = truth[field]
+            assert brk[field] == (None if want is None else Decimal(want)), (key, field)
+        if key[0] == "payment_return_missing" and len(truth["transaction_ids"]) == 2:
+            assert brk["related_transaction_id"] == truth["transaction_ids"][1]
 
 
 def test_card_activity_closes_at_the_reported_card_balance(

@@ -179,6 +179,46 @@ def reconcile(customer: dict[str, Any], fx_tolerance_bps: int = 50) -> set[Findi
         balance = principal[cid_] + effects[cid_] - refunded[cid_]
         if balance != k["balance"] or principal[cid_] != k["limit"]:
             found.add(("card_balance_mismatch", cid, cid_))
+    return found | refund_findings(cid, customer["trades"]) | payment_findings(cid, entries)
+
+
+def refund_findings(cid: int, trades: list[dict[str, Any]]) -> set[Finding]:
+    """Successful refunds and reversals against the successful purchase (or fee) they name."""
+    found: set[Finding] = set()
+    by_id = {t["trade_id"]: t for t in trades}
+    credited: dict[str, Decimal] = defaultdict(Decimal)
+    for t in trades:
+        if t["trade_result"] != 1 or t["trade_type"] not in (2, 3):
+            continue
+        origin = by_id.get(t["origin_trade_id"]) if t["origin_trade_id"] else None
+        if origin is None or origin["trade_type"] not in (1, 4) or origin["trade_result"] != 1:
+            found.add(("refund_without_origin", cid, t["trade_id"]))
+        else:
+            credited[origin["trade_id"]] += t["trade_amount"]
+    for trade_id, amount in credited.items():
+        if amount > by_id[trade_id]["trade_amount"]:
+            found.add(("refund_exceeds_origin", cid, trade_id))
+    return found
+
+
+def payment_findings(cid: int, entries: list[dict[str, Any]]) -> set[Finding]:
+    """Payments against their attach (pay-out + fee) and against their 5020 returns."""
+    found: set[Finding] = set()
+    returned: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for e in entries:
+        if e["transaction_type"] == 5020 and e["in_out_type"] == 1 and e["record_id"]:
+            returned[(e["record_id"], e["currency"])] += e["amount"]
+    for e in entries:
+        if e["transaction_type"] != 5010:
+            continue
+        if e["attach"]:
+            attach = json.loads(e["attach"], parse_float=Decimal, parse_int=Decimal)
+            stated = Decimal(attach["pay_out_amount"]) + Decimal(attach["fee_detail"]["fee"])
+            if stated != e["amount"]:
+                found.add(("payment_fee_mismatch", cid, e["transaction_id"]))
+        back = returned[(e["record_id"], e["currency"])] if e["record_id"] else Decimal(0)
+        if back > e["amount"] or (e["status"] == 3 and back < e["amount"]):
+            found.add(("payment_return_missing", cid, e["transaction_id"]))
     return found
 
 
