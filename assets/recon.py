@@ -155,18 +155,13 @@ def recon_models(
         publish.stamp(con, context.run.run_id, run_at, _now())
         checked = time.perf_counter()
         # Published in this step, while it still holds the warehouse pool: nothing can write
-        # the working file between the checkpoint and the snapshot. The standby snapshot
-        # takes the night's changes; a full re-check's is copied whole.
+        # the working file between the checkpoint and the snapshot. The standby snapshot is
+        # copied whole, or brought up to date in place when RECON_SNAPSHOT_UPDATE_MIN_MB says.
         slot = publish.standby_slot(warehouse.published_path(), warehouse.snapshot_slots())
         size = warehouse.warehouse_path().stat().st_size
         update_from = warehouse.snapshot_update_min_bytes()
-        if recon.full_recheck:
-            whole: str | None = "this run re-checked all history"
-        elif update_from is None:
-            whole = "the default (RECON_SNAPSHOT_UPDATE_MIN_MB unset)"
-        elif size < update_from:
-            whole = f"the warehouse ({size // 2**20} MiB) is below RECON_SNAPSHOT_UPDATE_MIN_MB"
-        else:
+        whole = publish.why_copy_whole(size, update_from, recon.full_recheck)
+        if whole is None:
             whole = publish.update_standby(con, slot, maintain.changes_pruned_through(con))
     work, target = warehouse.warehouse_path(), warehouse.published_path()
     if whole is None:

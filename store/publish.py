@@ -266,6 +266,18 @@ class Standby:
     copied_whole_because: str | None
 
 
+def why_copy_whole(size: int, update_from: int | None, full: bool) -> str | None:
+    """Why tonight's standby is copied whole rather than brought up to date in place (None:
+    it is tried in place). `update_from` is RECON_SNAPSHOT_UPDATE_MIN_MB in bytes, if set."""
+    if full:
+        return "this run re-checked all history"
+    if update_from is None:
+        return "the default (RECON_SNAPSHOT_UPDATE_MIN_MB unset)"
+    if size < update_from:
+        return f"the warehouse ({size // 2**20} MiB) is below RECON_SNAPSHOT_UPDATE_MIN_MB"
+    return None
+
+
 def standby_slot(target: Path, slots: Path) -> Path:
     """The slot that is not the published file: the one to write tonight."""
     paths = [slots / name for name in SLOTS]
