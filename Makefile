@@ -49,7 +49,7 @@ demo: $(STAMP)
 	$(BIN)/recon demo
 
 test: $(STAMP) postgres-bin chromium-bin
-	$(BIN)/python -m pytest -n 2 -m "not slow" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist worksteal -m "not slow" $(PYTEST_ARGS)
 
 # The triage app's browser test drives Debian's chromium through Playwright (executable_path);
 # no browser build is ever downloaded (`playwright install` is never run).

@@ -92,6 +92,7 @@ def test_jt_and_whalet_breaks_are_exactly_the_planted_anomalies(
             assert brk["transaction_id"] == truth["entity_id"]
 
 
+@pytest.mark.slow  # two full runs; make soak
 def test_openapi_findings_do_not_change_when_jt_and_whalet_join(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

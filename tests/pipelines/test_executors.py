@@ -59,6 +59,9 @@ def landing_job() -> dg.JobDefinition:
     ).resolve_job_def("landing")
 
 
+# Slow (make soak): three step processes and an S3 server; the graph test above keeps the
+# steps' separation and pools in the default suite.
+@pytest.mark.slow
 def test_the_multiprocess_executor_lands_each_provider_in_its_own_process_into_the_bucket(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -56,7 +56,10 @@ def planted(manifest: dict[str, Any]) -> set[tuple[str, str, str, str]]:
     }
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
+# Two seeds in the default suite, five with `make soak` (each is a whole faulty night).
+@pytest.mark.parametrize(
+    "seed", [1, 2, *(pytest.param(s, marks=pytest.mark.slow) for s in (3, 4, 5))]
+)
 def test_a_faulty_night_lands_every_row_once_and_finds_exactly_the_planted_breaks(
     seed: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -90,7 +93,7 @@ def test_a_faulty_night_lands_every_row_once_and_finds_exactly_the_planted_break
     assert found == planted(world.manifest())
 
 
-@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("seed", [1, pytest.param(2, marks=pytest.mark.slow)])
 def test_a_faulty_night_landed_concurrently_lands_every_row_once_and_finds_the_breaks(
     seed: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -52,7 +52,7 @@ WORLDS = {
         BASE, seed=15, jt=JtConfig(users=2, records_per_day=20, anomalies={"chain_gap": 1})
     ).with_anomalies(chain_gap=1, duplicate_entry=1),
 }
-NIGHTS = 6
+NIGHTS = 5
 LOOKBACK = 1
 # The night before which an analyst opens the published snapshot and keeps it open: two
 # nights on, its slot is the standby, which the pipeline must not wait for or write.
@@ -177,8 +177,8 @@ def _recheck_in_full(h: Harness, copy: Path) -> None:
         assert folded == _rows(con, _by_name(con, breaks.BREAKS))
 
 
-# Two worlds in the default suite, all five in the slow one (`make soak`): each is six runs.
-DEFAULT_WORLDS = ("ledger", "cards")
+# One world in the default suite, all five in the slow one (`make soak`): each is five runs.
+DEFAULT_WORLDS = ("ledger",)
 
 
 @pytest.mark.parametrize(
@@ -222,9 +222,9 @@ def test_incremental_nights_equal_a_full_recheck(
         assert _read_again(reader) == seen
     updated = "brought up to date with the night's changes"
     assert published[:2] == ["copied whole: there is no standby snapshot yet"] * 2
-    assert published[2] == updated and published[4] == updated
+    assert published[2] == updated
     assert published[3].startswith("copied whole: the standby snapshot is in use")
-    assert published[5] == "copied whole: this run re-checked all history"
+    assert published[4] == "copied whole: this run re-checked all history"
     # The first night builds whole and the later ones re-derive by key, so the comparisons
     # above were of maintained tables, after corrections the provider made; a full re-check
     # rebuilds whole.

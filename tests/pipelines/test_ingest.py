@@ -91,6 +91,9 @@ def test_every_transport_fault_loses_and_duplicates_nothing(
         assert legs and all(n == 2 for _, n in legs)
 
 
+# Slow (make soak): two nights; tests/pipelines/test_incremental.py runs nights with late
+# rows in the default suite, and the worked example late_entry_resolves_its_gap the rule.
+@pytest.mark.slow
 def test_late_entry_arrives_with_the_next_nightly_lookback(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

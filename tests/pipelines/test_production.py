@@ -203,6 +203,9 @@ def test_recon_run_records_its_run_and_events_in_postgresql(
         ) == [("warehouse", 1, True)]
 
 
+# Slow (make soak): a run under the daemon starts a process per step (about 4 minutes here);
+# the default suite keeps PostgreSQL storage through `recon run` and the in-process run.
+@pytest.mark.slow
 def test_the_daemon_runs_the_nightly_schedule_with_postgresql_storage(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

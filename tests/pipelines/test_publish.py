@@ -179,6 +179,7 @@ def storage_version_of(path: Path) -> str:
         return duck.storage_version(con)
 
 
+@pytest.mark.slow  # an upgrade path of one release; make soak
 def test_a_data_dir_from_before_the_storage_version_is_migrated_once_with_its_history(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
