@@ -60,9 +60,12 @@ def test_an_explained_break_stays_explained_until_its_numbers_change(
     hook = HttpReceiver()
     hook.start()
     try:
-        with harness(world, tmp_path, monkeypatch) as h:
-            monkeypatch.setenv("RECON_ALERT_WEBHOOK_URL", hook.url(WEBHOOK))
-            monkeypatch.delenv("DAGSTER_HOME", raising=False)
+        # The inner patch is undone before the harness ends, so DAGSTER_HOME goes back to
+        # what it was before the harness, never to the harness's deleted instance folder
+        # (which later tests in this worker would inherit).
+        with harness(world, tmp_path, monkeypatch) as h, pytest.MonkeyPatch.context() as env:
+            env.setenv("RECON_ALERT_WEBHOOK_URL", hook.url(WEBHOOK))
+            env.delenv("DAGSTER_HOME", raising=False)
             config: dict[str, dict[str, Any]] = {
                 "openapi": {"page_size": 100, "backoff_base_seconds": 0.01},
                 "warehouse": {"data_dir": str(h.data_dir)},
