@@ -120,6 +120,7 @@ def test_openapi_findings_do_not_change_when_jt_and_whalet_join(
     assert {r["provider"] for r in only} == {"openapi"}
 
 
+@pytest.mark.slow  # tests/pipelines/test_redaction.py keeps every provider in the default suite
 def test_no_key_token_or_secret_reaches_the_data_directory_or_logs(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,

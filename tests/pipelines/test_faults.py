@@ -56,9 +56,9 @@ def planted(manifest: dict[str, Any]) -> set[tuple[str, str, str, str]]:
     }
 
 
-# Two seeds in the default suite, five with `make soak` (each is a whole faulty night).
+# One seed in the default suite, five with `make soak` (each is a whole faulty night).
 @pytest.mark.parametrize(
-    "seed", [1, 2, *(pytest.param(s, marks=pytest.mark.slow) for s in (3, 4, 5))]
+    "seed", [1, *(pytest.param(s, marks=pytest.mark.slow) for s in (2, 3, 4, 5))]
 )
 def test_a_faulty_night_lands_every_row_once_and_finds_exactly_the_planted_breaks(
     seed: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

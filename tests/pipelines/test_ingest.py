@@ -248,6 +248,7 @@ def test_malformed_row_is_quarantined_and_the_rest_loads(
     assert len(loaded) == len({t[1] for t in truth(world)["tx"]}) - 1
 
 
+@pytest.mark.slow  # two runs; the store tests replace quarantine rows by window; make soak
 def test_a_row_fixed_upstream_leaves_quarantine(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

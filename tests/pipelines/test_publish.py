@@ -111,6 +111,7 @@ def test_the_pipeline_never_writes_the_published_file_and_resumes_from_it(
     assert {t: docs[t].description for t, _ in comments} == dict(comments)
 
 
+@pytest.mark.slow  # a run killed between stamp and swap; make soak
 def test_a_run_that_never_published_leaves_no_trace_in_the_break_history(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -142,6 +143,7 @@ def test_a_run_that_never_published_leaves_no_trace_in_the_break_history(
     assert seen == []
 
 
+@pytest.mark.slow  # a damaged working file; make soak
 def test_a_working_warehouse_that_cannot_be_read_is_set_aside_and_rebuilt(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
