@@ -160,7 +160,8 @@ def _shadowed(con: duckdb.DuckDBPyConnection, views: Mapping[str, str]) -> Itera
             con.execute(f"drop view if exists temp.main.{name}")
 
 
-def _on(left: str, left_cols: Sequence[str], right: str, right_cols: Sequence[str]) -> str:
+def join_on(left: str, left_cols: Sequence[str], right: str, right_cols: Sequence[str]) -> str:
+    """`left.a = right.b and ...`, column by column (names from code, quoted)."""
     return " and ".join(
         f'{left}."{a}" = {right}."{b}"' for a, b in zip(left_cols, right_cols, strict=True)
     )
@@ -213,12 +214,12 @@ def maintain(con: duckdb.DuckDBPyConnection, model: str, deltas: Mapping[str, st
     if not units(con, model, deltas):
         return 0
     db = _database(con)
-    unit_rows = _on(m.model, m.unit, "_units", m.unit)
+    unit_rows = join_on(m.model, m.unit, "_units", m.unit)
     con.execute(f"delete from {m.model} using _units where {unit_rows}")
     views = {
         name: (
             f"select i.* from {db}.main.{name} as i semi join _units "
-            f"on {_on('i', cols, '_units', m.unit)}"
+            f"on {join_on('i', cols, '_units', m.unit)}"
         )
         for name, cols in m.inputs.items()
     }

@@ -17,7 +17,6 @@ import logging
 import os
 import re
 import shutil
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -138,14 +137,20 @@ class Publication:
     published_at: datetime
 
 
-def read_publication(con: duckdb.DuckDBPyConnection) -> Publication | None:
-    """The snapshot's publication, or None for a warehouse that was never published."""
+def read_publication(
+    con: duckdb.DuckDBPyConnection, database: str | None = None
+) -> Publication | None:
+    """The publication of the connection's warehouse (or of the attached `database`), or
+    None for a warehouse that was never published."""
     found = con.execute(
-        "select count(*) from duckdb_tables() where table_name = ?", [PUBLICATION]
+        "select count(*) from duckdb_tables() "
+        "where database_name = coalesce(?, current_database()) and table_name = ?",
+        [database, PUBLICATION],
     ).fetchone()
     if not found or not found[0]:
         return None
-    row = con.execute(f"select run_id, run_at, published_at from {PUBLICATION}").fetchone()
+    table = f"{database}.main.{PUBLICATION}" if database else PUBLICATION
+    row = con.execute(f"select run_id, run_at, published_at from {table}").fetchone()
     return Publication(str(row[0]), row[1], row[2]) if row else None
 
 
@@ -304,7 +309,7 @@ def update_standby(
         # A reader still has last-but-one night's snapshot open: never wait for it.
         return f"the standby snapshot is in use ({str(exc).splitlines()[0]})"
     try:
-        theirs = _publication_of(con, "standby")
+        theirs = read_publication(con, "standby")
         why = _cannot_update(con, theirs, pruned_through)
         if why is not None or theirs is None:
             return why or "the standby snapshot holds no run"
@@ -324,19 +329,6 @@ def update_standby(
         return None
     finally:
         con.execute("detach standby")
-
-
-def _publication_of(con: duckdb.DuckDBPyConnection, database: str) -> Publication | None:
-    found = con.execute(
-        "select count(*) from duckdb_tables() where database_name = ? and table_name = ?",
-        [database, PUBLICATION],
-    ).fetchone()
-    if not found or not found[0]:
-        return None
-    row = con.execute(
-        f"select run_id, run_at, published_at from {database}.main.{PUBLICATION}"
-    ).fetchone()
-    return Publication(str(row[0]), row[1], row[2]) if row else None
 
 
 _SHAPE = (
@@ -378,12 +370,6 @@ def _tables(con: duckdb.DuckDBPyConnection, database: str) -> list[str]:
     ]
 
 
-def _join(left: str, right: str, left_cols: Sequence[str], right_cols: Sequence[str]) -> str:
-    return " and ".join(
-        f'{left}."{a}" = {right}."{b}"' for a, b in zip(left_cols, right_cols, strict=True)
-    )
-
-
 def _apply_changes(
     con: duckdb.DuckDBPyConnection, since: datetime, pruned_through: datetime | None
 ) -> None:
@@ -404,20 +390,20 @@ def _apply_changes(
             key = windowed[table].table_key()
             cols = ", ".join(f'"{c}"' for c in key)
             keys = f"(select distinct {cols} from {deltas[table]})"
-            con.execute(f"delete from {theirs} using {keys} k where {_join(theirs, 'k', key, key)}")
+            by_key = maintain.join_on(theirs, key, "k", key)
+            con.execute(f"delete from {theirs} using {keys} k where {by_key}")
             con.execute(
                 f"insert into {theirs} by name select t.* from {mine} t "
-                f"semi join {keys} k on {_join('t', 'k', key, key)}"
+                f"semi join {keys} k on {maintain.join_on('t', key, 'k', key)}"
             )
         elif table in maintain.MAINTAINED:
             unit = maintain.MAINTAINED[table].unit
             if maintain.units(con, table, deltas):
-                con.execute(
-                    f"delete from {theirs} using _units where {_join(theirs, '_units', unit, unit)}"
-                )
+                by_unit = maintain.join_on(theirs, unit, "_units", unit)
+                con.execute(f"delete from {theirs} using _units where {by_unit}")
                 con.execute(
                     f"insert into {theirs} by name select t.* from {mine} t "
-                    f"semi join _units on {_join('t', '_units', unit, unit)}"
+                    f"semi join _units on {maintain.join_on('t', unit, '_units', unit)}"
                 )
         elif table in appended:
             at = appended[table]
