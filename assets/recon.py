@@ -27,7 +27,7 @@ from assets.resources import (
     no_provider_configured,
 )
 from assets.warehouse import POOL
-from store import breaks, duck, maintain, publish
+from store import breaks, duck, publish
 from store.break_workflow import apply_workflow
 from store.datasets import DATASETS
 from store.warehouse import LANDED_WINDOWS, ensure_raw_tables
@@ -155,20 +155,14 @@ def recon_models(
         publish.stamp(con, context.run.run_id, run_at, _now())
         checked = time.perf_counter()
         # Published in this step, while it still holds the warehouse pool: nothing can write
-        # the working file between the checkpoint and the snapshot. The standby snapshot is
-        # copied whole, or brought up to date in place when RECON_SNAPSHOT_UPDATE_MIN_MB says.
-        slot = publish.standby_slot(warehouse.published_path(), warehouse.snapshot_slots())
-        size = warehouse.warehouse_path().stat().st_size
-        update_from = warehouse.snapshot_update_min_bytes()
-        whole = publish.why_copy_whole(size, update_from, recon.full_recheck)
-        if whole is None:
-            whole = publish.update_standby(con, slot, maintain.changes_pruned_through(con))
-    work, target = warehouse.warehouse_path(), warehouse.published_path()
-    if whole is None:
-        published = publish.swap_in(slot, target, work, context.run.run_id)
-    else:
-        published = publish.publish(work, target, warehouse.snapshot_slots(), context.run.run_id)
-    how = "copied whole: " + whole if whole else "brought up to date with the night's changes"
+        # the working file between the checkpoint and the snapshot.
+        published = publish.publish(
+            con,
+            warehouse.published_path(),
+            warehouse.snapshot_slots(),
+            context.run.run_id,
+            full=recon.full_recheck,
+        )
     done = time.perf_counter()
     if undocumented:
         context.log.warning(
@@ -178,7 +172,7 @@ def recon_models(
     report(
         context,
         f"checked in {checked - started:.1f} s; published {published.path} "
-        f"({published.size_bytes // 1024} KiB) in {done - checked:.1f} s, {how}",
+        f"({published.size_bytes // 1024} KiB) in {done - checked:.1f} s, {published.how}",
     )
     for model, rows in counts.items():
         yield dg.MaterializeResult(asset_key=model, metadata={"rows": rows})
@@ -188,7 +182,7 @@ def recon_models(
             "path": str(published.path),
             "run_at": str(run_at),
             "size_bytes": published.size_bytes,
-            "how": how,
+            "how": published.how,
             "check_seconds": round(checked - started, 2),
             "publish_seconds": round(done - checked, 2),
         },

@@ -61,26 +61,6 @@ class WarehouseResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     data_dir: str | None = None
     lake_url: str | None = None
     lake_endpoint_url: str | None = None
-    snapshot_update_min_mb: int | None = None
-
-    def snapshot_update_min_bytes(self) -> int | None:
-        """From what size of the working warehouse the standby snapshot is brought up to date
-        in place with the night's changes rather than copied whole,
-        `RECON_SNAPSHOT_UPDATE_MIN_MB`; unset: never. Measured on this project's benchmark
-        (docs/benchmarks.md), a byte copy is the cheaper of the two at every size tried, so
-        the in-place update is for trying on a large warehouse, not the default."""
-        if self.snapshot_update_min_mb is not None:
-            mb = self.snapshot_update_min_mb
-        else:
-            text = os.environ.get("RECON_SNAPSHOT_UPDATE_MIN_MB", "").strip()
-            if not text:
-                return None
-            if not text.isdigit():
-                raise ValueError(f"RECON_SNAPSHOT_UPDATE_MIN_MB must be whole MiB, got {text!r}")
-            mb = int(text)
-        if mb < 0:
-            raise ValueError("RECON_SNAPSHOT_UPDATE_MIN_MB must not be negative")
-        return mb * 2**20
 
     def root(self) -> Path:
         return Path(self.data_dir or os.environ.get("RECON_DATA_DIR") or "data").resolve()

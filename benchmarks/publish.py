@@ -1,96 +1,101 @@
-"""`make bench`, publishing: what the read-only snapshot costs, as ratios measured here.
+"""`make bench`, publishing: why a snapshot has no key indexes, as ratios measured here.
 
-A synthetic warehouse (a ledger of DECIMAL rows and a breaks table) is stamped and published
-with `store.publish` (copy the checkpointed file, fsync, open it to verify, rename):
-- publish / file copy: against copying the same checkpointed file byte for byte and syncing
-  it, the least any snapshot could cost (1.0 = no overhead beyond moving the bytes);
-- per-row publish time, large / baseline (1.0 = publishing grows linearly with the data);
-- COPY FROM DATABASE / publish: the alternative of letting DuckDB rewrite every table into
-  the snapshot (what the first version did), against the byte copy.
+A night's publishing brings the standby snapshot up to date in place: the rows of the changed
+keys are deleted and inserted again, then the slot is checkpointed (store.publish). This
+measures that statement pattern on a synthetic ledger table of `BASELINE_ROWS` and of
+`LARGE_ROWS` rows, with and without a primary key, for the same number of changed rows
+(`CHANGED`: half of them the newest rows again, half new ones, as on a night), median of
+`ROUNDS` rounds:
+- update, large / baseline: 1.0 = the update costs what changed, not what the table holds;
+- with key / without key, large: what the key index costs the update (DuckDB writes a changed
+  table's index whole at each checkpoint);
+- file size with key / without key.
+The whole nightly run, with publishing after history against the same night on an empty
+warehouse, is `benchmarks/nightly.py`.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
+import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime
 from pathlib import Path
 
-import duckdb
+from store.duck import connect_file
 
-from store.duck import STORAGE_VERSION, connect_file
-from store.publish import publish, stamp
+BASELINE_ROWS = 600_000
+LARGE_ROWS = 3_000_000
+CHANGED = 15_000  # about one night's changed entries in benchmarks/nightly.py
+ROUNDS = 3
 
-BASELINE_ROWS = 500_000
-LARGE_ROWS = 2_500_000
 
-
-def _warehouse(path: Path, rows: int) -> None:
-    # In the pipeline's storage format: publish refuses any other.
+def _table(path: Path, rows: int, keyed: bool) -> None:
     with connect_file(path) as con:
+        key = "primary key" if keyed else "not null"
         con.execute(
-            "create table fct_ledger_entries as select "
-            "'openapi' as provider, (i % 50)::varchar as account_id, "
-            "'T' || i::varchar as transaction_id, "
-            "((i * 7919) % 100000)::decimal(18, 2) / 100 as amount, "
-            "((i * 104729) % 10000000)::decimal(18, 2) as before_balance, "
-            "timestamp '2026-11-01' + to_seconds(i) as transaction_time "
-            "from range(?) t(i)",
-            [rows],
+            f"create table ledger (transaction_id varchar {key}, account_id integer, "
+            "amount decimal(18, 2), before_balance decimal(18, 2), note varchar)"
         )
         con.execute(
-            "create table fct_breaks as select md5(i::varchar)[:16] as break_id, "
-            "'open' as status, i::decimal(38, 8) as difference from range(?) t(i)",
-            [rows // 1000],
+            "insert into ledger select 'T' || i, i % 1000, (i % 100000)::decimal(18, 2) / 100, "
+            "((i * 104729) % 10000000)::decimal(18, 2), 'row ' || i from range(?) t(i)",
+            [rows],
         )
         con.execute("checkpoint")
 
 
-def _measure(folder: Path, rows: int) -> tuple[float, float, float, int]:
-    """Seconds to publish, to copy and sync the bytes, and to COPY FROM DATABASE; and size."""
-    work = folder / f"work-{rows}.duckdb"
-    _warehouse(work, rows)
-    with duckdb.connect(str(work)) as con:
-        stamp(con, "bench", datetime.now(), datetime.now())
-    started = time.perf_counter()
-    copy = shutil.copyfile(work, folder / "copy.duckdb")
-    with copy.open("rb+") as f:
-        os.fsync(f.fileno())  # publish syncs its file too; the baseline must as well
-    copy_s = time.perf_counter() - started
-    started = time.perf_counter()
-    published = publish(work, folder / "warehouse.duckdb", folder / "snapshots", "bench")
-    publish_s = time.perf_counter() - started
-    # The way this project published first: DuckDB rewrites every table into a new file.
-    with duckdb.connect(str(work)) as con:
-        started = time.perf_counter()
+def _update(path: Path, rows: int, night: int) -> float:
+    """Seconds to replace CHANGED rows by key in one transaction and checkpoint. As on a
+    night: half of them the newest rows again (the lookback's redeliveries), half new."""
+    with connect_file(path) as con:
         con.execute(
-            f"attach ? as snap (storage_version '{STORAGE_VERSION}')",
-            [str(folder / f"rewritten-{rows}.duckdb")],
+            "create temp table changed as select 'T' || i as transaction_id from range(?, ?) t(i)",
+            [
+                rows + night * CHANGED // 2 - CHANGED // 2,
+                rows + night * CHANGED // 2 + CHANGED // 2,
+            ],
         )
-        con.execute(f'copy from database "{work.stem}" to snap')
-        con.execute("checkpoint snap")
-        con.execute("detach snap")
-        rewrite_s = time.perf_counter() - started
-    return publish_s, copy_s, rewrite_s, published.size_bytes
+        started = time.perf_counter()
+        con.execute("begin")
+        con.execute(
+            "delete from ledger using changed c where ledger.transaction_id = c.transaction_id"
+        )
+        con.execute(
+            "insert into ledger select transaction_id, ?, 1.00, 2.00, 'changed' from changed",
+            [night],
+        )
+        con.execute("commit")
+        con.execute("checkpoint")
+        return time.perf_counter() - started
+
+
+def _measure(folder: Path, rows: int, keyed: bool) -> tuple[float, int]:
+    path = folder / f"ledger-{rows}-{keyed}.duckdb"
+    _table(path, rows, keyed)
+    seconds = statistics.median(_update(path, rows, night) for night in range(ROUNDS))
+    return seconds, path.stat().st_size
 
 
 def main() -> int:
     with tempfile.TemporaryDirectory(prefix="recon-bench-") as tmp:
         folder = Path(tmp)
-        base_publish, base_copy, _, _ = _measure(folder, BASELINE_ROWS)
-        large_publish, large_copy, large_rewrite, large_size = _measure(folder, LARGE_ROWS)
+        figures = {
+            (rows, keyed): _measure(folder, rows, keyed)
+            for rows in (BASELINE_ROWS, LARGE_ROWS)
+            for keyed in (False, True)
+        }
+    (base, _), (large, large_size) = figures[BASELINE_ROWS, False], figures[LARGE_ROWS, False]
+    (base_k, _), (large_k, large_size_k) = figures[BASELINE_ROWS, True], figures[LARGE_ROWS, True]
     print(
-        f"publish: {LARGE_ROWS:,} ledger rows ({large_size / 2**20:.0f} MiB) in "
-        f"{large_publish:.2f}s; baseline {BASELINE_ROWS:,} rows in {base_publish:.2f}s"
+        f"publish in place: {CHANGED:,} changed rows of {LARGE_ROWS:,} in {large:.2f} s "
+        f"without key ({large_size / 2**20:.0f} MiB), {large_k:.2f} s with "
+        f"({large_size_k / 2**20:.0f} MiB); of {BASELINE_ROWS:,}: {base:.2f} s / {base_k:.2f} s"
     )
-    print(f"  publish / file copy, large:              {large_publish / large_copy:.1f}x")
-    print(f"  publish / file copy, baseline:           {base_publish / base_copy:.1f}x")
-    per_row = (large_publish / LARGE_ROWS) / (base_publish / BASELINE_ROWS)
-    print(f"  per-row publish time, large / baseline:  {per_row:.2f}x")
-    print(f"  COPY FROM DATABASE / publish, large:     {large_rewrite / large_publish:.1f}x")
+    print(f"  update, large / baseline, without key:  {large / base:.2f}x")
+    print(f"  update, large / baseline, with key:     {large_k / base_k:.2f}x")
+    print(f"  with key / without key, large:          {large_k / large:.1f}x")
+    print(f"  file size with key / without, large:    {large_size_k / large_size:.1f}x")
     return 0
 
 

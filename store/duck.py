@@ -9,7 +9,7 @@ from provider data.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 import duckdb
@@ -59,19 +59,37 @@ _CATALOG = {
 }
 
 
-def differences(con: duckdb.DuckDBPyConnection, a: str, b: str) -> list[str]:
+def differences(
+    con: duckdb.DuckDBPyConnection,
+    a: str,
+    b: str,
+    *,
+    leave_out: Collection[str] = (),
+    keys: bool = True,
+) -> list[str]:
     """How attached databases `a` and `b` differ: tables, columns, keys, views and comments,
-    then every table's rows (as multisets). Empty when they hold the same warehouse."""
+    then every table's rows (as multisets). Empty when they hold the same warehouse. Tables
+    in `leave_out` are not compared; without `keys`, neither are primary keys and UNIQUEs
+    (a published snapshot has none)."""
     found: list[str] = []
-    for what, sql in _CATALOG.items():
-        mine, theirs = (sorted(map(str, con.execute(sql, [db]).fetchall())) for db in (a, b))
-        if mine != theirs:
+
+    def catalog(what: str, db: str) -> list[str]:
+        rows = con.execute(_CATALOG[what], [db]).fetchall()
+        kept = [r for r in rows if r[0] not in leave_out]
+        if what == "keys" and not keys:
+            kept = [r for r in kept if r[1] not in ("PRIMARY KEY", "UNIQUE")]
+        return sorted(map(str, kept))
+
+    for what in _CATALOG:
+        if catalog(what, a) != catalog(what, b):
             found.append(f"{what} differ")
     if found:
         return found
     for (table,) in con.execute(
         "select table_name from duckdb_tables() where database_name = ? order by 1", [a]
     ).fetchall():
+        if table in leave_out:
+            continue
         # Names come from the catalogue; equal counts and nothing of `a` missing from `b`
         # make the two multisets of rows equal.
         row = con.execute(

@@ -281,6 +281,11 @@ def refresh(
 KEEP_CHANGES = timedelta(days=7)
 # The newest consumption time of the changes dropped so far (one row; null: none dropped).
 CHANGES_PRUNED = "recon_changes_pruned"
+# The tables only the pipeline reads, the change log and the bookkeeping of what was built
+# from it: the published snapshot leaves them out (store.publish).
+PIPELINE_ONLY = frozenset(
+    {MODELS_TABLE, CHANGES_PRUNED, *(changes_table(raw) for raw in _WINDOWED)}
+)
 
 
 def consume_changes(con: duckdb.DuckDBPyConnection, run_at: datetime) -> None:
@@ -301,6 +306,13 @@ def consume_changes(con: duckdb.DuckDBPyConnection, run_at: datetime) -> None:
             [cutoff],
         )
         con.execute(f"delete from {table} where _consumed_at < ?", [cutoff])
+
+
+def changes_known_since(con: duckdb.DuckDBPyConnection, at: datetime) -> None:
+    """The change log holds no change from before `at`: a working file rebuilt from the
+    snapshot of the run at `at` starts with an empty log (store.warehouse)."""
+    con.execute(f"create or replace table {CHANGES_PRUNED} (pruned_through timestamp)")
+    con.execute(f"insert into {CHANGES_PRUNED} values (?)", [at])
 
 
 def changes_pruned_through(con: duckdb.DuckDBPyConnection) -> datetime | None:

@@ -1,11 +1,12 @@
 """Publish layer: the read-only snapshot analysts open, and the meaning of every mart column.
 
 The pipeline writes its working DuckDB under `$RECON_DATA_DIR/work/`. After the checks, the
-warehouse is stamped with its run, checkpointed and closed, and its file copied beside the
-published one, which the copy then replaces by a rename at
-`$RECON_DATA_DIR/warehouse.duckdb`. A rename is atomic, so a reader opens either the previous
-snapshot or this one, whole; a reader with the old file open keeps reading it undisturbed. The
-pipeline never opens the published file for writing, so readers never meet its lock.
+warehouse is stamped with its run and checkpointed, and one of two snapshot slots under
+`$RECON_DATA_DIR/snapshots/` (the one analysts are not reading) is brought up to it with the
+night's changes, then hard-linked and renamed over `$RECON_DATA_DIR/warehouse.duckdb`. A rename
+is atomic, so a reader opens either the previous snapshot or this one, whole; a reader with
+the old file open keeps reading it undisturbed. The pipeline never opens the published file
+for writing, so readers never meet its lock.
 
 Table and column comments come from `docs/data-dictionary.md`, so what analysts read in the
 docs and what DuckDB shows them (`duckdb_columns().comment`) is one text.
@@ -17,13 +18,13 @@ import logging
 import os
 import re
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
 import duckdb
 
-from store import maintain
+from store import duck, maintain
 from store.datasets import DATASETS
 from store.duck import STORAGE_VERSION, storage_version
 from store.files import fsync
@@ -154,15 +155,6 @@ def read_publication(
     return Publication(str(row[0]), row[1], row[2]) if row else None
 
 
-@dataclass(frozen=True)
-class Published:
-    path: Path
-    run_id: str
-    run_at: datetime
-    published_at: datetime
-    size_bytes: int
-
-
 def stamp(
     con: duckdb.DuckDBPyConnection, run_id: str, run_at: datetime, published_at: datetime
 ) -> None:
@@ -175,21 +167,6 @@ def stamp(
     )
     con.execute(f"comment on table {PUBLICATION} is {_literal(_PUBLICATION_DOC)}")
     con.execute("checkpoint")
-
-
-def publish(work: Path, target: Path, slots: Path, run_id: str) -> Published:
-    """Publish the working warehouse file `work` as `target` by copying it whole into the
-    standby slot, then swapping that in (`copy_whole`, `swap_in`).
-
-    The caller has stamped and checkpointed `work` and closed it, and holds the warehouse
-    pool, so the file is whole and nothing writes it. A byte copy is ~40 times faster than
-    DuckDB's COPY FROM DATABASE (make bench), so the snapshot has the working file's storage
-    format, `STORAGE_VERSION`; the copy is synced and opened read-only to prove it is whole,
-    holds this run and is in that format before anything is swapped.
-    """
-    slot = standby_slot(target, slots)
-    copy_whole(work, slot, run_id)
-    return swap_in(slot, target, work, run_id)
 
 
 _PUBLICATION_DOC = (
@@ -259,28 +236,115 @@ def adopt_published_history(
 # Publishing what changed. The published file is one of two snapshot slots (hard-linked to
 # `target`); each night the other slot, the standby, is brought up to the working warehouse by
 # applying the changes since the run it holds, then swapped in. A standby that is missing,
-# locked by a reader, older than the kept changes, or shaped differently is copied whole
+# locked by a reader, older than the kept changes, or shaped differently is built whole
 # instead, as is every full re-check's.
+#
+# A snapshot holds the working warehouse's tables but not their keys: a key is an index, and
+# DuckDB writes a changed table's index whole at each checkpoint, which made an update in
+# place cost the size of the history (make bench). Snapshots are read-only, so nothing needs
+# the index; the grain of every table is in docs/data-dictionary.md and docs/data.md.
 SLOTS = ("a.duckdb", "b.duckdb")
 
 
 @dataclass(frozen=True)
-class Standby:
+class Published:
     path: Path
-    # Why it is copied whole, or None when it was brought up to date in place.
-    copied_whole_because: str | None
+    run_id: str
+    run_at: datetime
+    published_at: datetime
+    size_bytes: int
+    # How the standby became tonight's snapshot, in words for the run's log.
+    how: str
 
 
-def why_copy_whole(size: int, update_from: int | None, full: bool) -> str | None:
-    """Why tonight's standby is copied whole rather than brought up to date in place (None:
-    it is tried in place). `update_from` is RECON_SNAPSHOT_UPDATE_MIN_MB in bytes, if set."""
-    if full:
-        return "this run re-checked all history"
-    if update_from is None:
-        return "the default (RECON_SNAPSHOT_UPDATE_MIN_MB unset)"
-    if size < update_from:
-        return f"the warehouse ({size // 2**20} MiB) is below RECON_SNAPSHOT_UPDATE_MIN_MB"
-    return None
+def publish(
+    con: duckdb.DuckDBPyConnection,
+    target: Path,
+    slots: Path,
+    run_id: str,
+    *,
+    full: bool = False,
+) -> Published:
+    """Publish the working warehouse `con` (stamped with `run_id`, checkpointed) as `target`:
+    the standby slot is brought up to date with the changes since the run it holds, or built
+    whole when it cannot be (or `full`: the run re-checked all history), then swapped in.
+
+    The caller holds the warehouse pool, so nothing writes the working file meanwhile.
+    """
+    slot = standby_slot(target, slots)
+    whole = "this run re-checked all history" if full else None
+    if whole is None:
+        whole = update_standby(con, slot, maintain.changes_pruned_through(con))
+    if whole is not None:
+        build_whole(con, slot, run_id)
+    published = swap_in(slot, target, run_id)
+    how = f"built whole: {whole}" if whole else "brought up to date with the changes"
+    return replace(published, how=how)
+
+
+def published_tables(con: duckdb.DuckDBPyConnection, database: str | None = None) -> list[str]:
+    """The tables of an attached warehouse (default: the connection's own) that a snapshot
+    holds: all but the pipeline's own bookkeeping (maintain.PIPELINE_ONLY)."""
+    return [
+        r[0]
+        for r in con.execute(
+            "select table_name from duckdb_tables() "
+            "where database_name = coalesce(?, current_database()) "
+            "and schema_name = 'main' order by 1",
+            [database],
+        ).fetchall()
+        if r[0] not in maintain.PIPELINE_ONLY
+    ]
+
+
+def snapshot_differences(con: duckdb.DuckDBPyConnection, working: str, snapshot: str) -> list[str]:
+    """How the attached `snapshot` differs from what publishing the attached `working`
+    warehouse must give (duck.differences without keys and the pipeline's own tables)."""
+    return duck.differences(con, working, snapshot, leave_out=maintain.PIPELINE_ONLY, keys=False)
+
+
+def _columns(con: duckdb.DuckDBPyConnection, database: str, table: str) -> list[tuple[str, ...]]:
+    return [
+        tuple(map(str, r))
+        for r in con.execute(
+            "select column_name, data_type, is_nullable from duckdb_columns() "
+            "where database_name = ? and schema_name = 'main' and table_name = ? "
+            "order by column_index",
+            [database, table],
+        ).fetchall()
+    ]
+
+
+def build_whole(con: duckdb.DuckDBPyConnection, slot: Path, run_id: str) -> None:
+    """Write the snapshot `slot` afresh from the working warehouse `con`: every published
+    table with its columns, types and NOT NULLs but no key, its rows and its comments. It is
+    written beside the slot and renamed over it once checked: a slot cut short is never
+    taken for a snapshot."""
+    slot.parent.mkdir(parents=True, exist_ok=True)
+    building = slot.with_name(f".{slot.name}.building")
+    for leftover in (building, building.with_name(building.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+    working = _current(con)
+    try:
+        con.execute(f"attach ? as building (storage_version '{STORAGE_VERSION}')", [str(building)])
+        try:
+            for table in published_tables(con):
+                columns = ", ".join(
+                    f'"{name}" {data_type}' + ("" if nullable == "True" else " not null")
+                    for name, data_type, nullable in _columns(con, working, table)
+                )
+                # Names and types come from the catalogue, never from provider data.
+                con.execute(f"create table building.main.{table} ({columns})")
+                con.execute(f"insert into building.main.{table} by name from main.{table}")
+            _copy_comments(con, "building")
+        finally:
+            con.execute("detach building")
+        fsync(building)
+        _check(building, run_id)
+    except BaseException:
+        building.unlink(missing_ok=True)
+        raise
+    os.replace(building, slot)
 
 
 def standby_slot(target: Path, slots: Path) -> Path:
@@ -300,7 +364,7 @@ def update_standby(
     con: duckdb.DuckDBPyConnection, slot: Path, pruned_through: datetime | None
 ) -> str | None:
     """Bring the standby `slot` up to the working warehouse `con` (stamped, checkpointed) in
-    one transaction on the slot. Returns why it must be copied whole instead, or None."""
+    one transaction on the slot. Returns why it must be built whole instead, or None."""
     if not slot.exists():
         return "there is no standby snapshot yet"
     try:
@@ -315,15 +379,15 @@ def update_standby(
             return why or "the standby snapshot holds no run"
         con.begin()
         try:
-            _apply_changes(con, theirs.run_at, pruned_through)
-            _copy_comments(con)
+            _apply_changes(con, theirs.run_at)
+            _copy_comments(con, "standby")
             differing = _counts_differ(con)
             if differing:
                 raise RuntimeError(f"row counts differ after applying changes: {differing}")
             con.commit()
         except Exception as exc:
             con.rollback()
-            log.warning(f"bringing the standby snapshot up to date failed ({exc}); copied whole")
+            log.warning(f"bringing the standby snapshot up to date failed ({exc}); built whole")
             return f"applying the changes failed ({exc})"
         con.execute("checkpoint standby")
         return None
@@ -331,12 +395,10 @@ def update_standby(
         con.execute("detach standby")
 
 
-_SHAPE = (
-    "select table_name, column_index, column_name, data_type from duckdb_columns() "
-    "where database_name = ? and schema_name = 'main'",
-    "select table_name, constraint_type, constraint_text from duckdb_constraints() "
-    "where database_name = ? and schema_name = 'main'",
-)
+def _current(con: duckdb.DuckDBPyConnection) -> str:
+    row = con.execute("select current_database()").fetchone()
+    assert row is not None
+    return str(row[0])
 
 
 def _cannot_update(
@@ -348,31 +410,23 @@ def _cannot_update(
         return f"the standby snapshot (run {theirs.run_id}) is older than the changes kept"
     if storage_version(con, "standby") != STORAGE_VERSION:
         return "the standby snapshot is in another storage version"
-    working = con.execute("select current_database()").fetchone()
-    assert working is not None
-    for sql in _SHAPE:
-        mine, its = (
-            sorted(map(str, con.execute(sql, [db]).fetchall())) for db in (working[0], "standby")
-        )
-        if mine != its:
-            return "the warehouse's tables changed shape since the standby snapshot"
+    working = _current(con)
+    if published_tables(con) != published_tables(con, "standby") or any(
+        _columns(con, working, t) != _columns(con, "standby", t) for t in published_tables(con)
+    ):
+        return "the warehouse's tables changed shape since the standby snapshot"
+    keys = con.execute(
+        "select count(*) from duckdb_indexes() where database_name = 'standby'"
+    ).fetchone()
+    if keys != (0,) or con.execute(
+        "select count(*) from duckdb_constraints() where database_name = 'standby' "
+        "and constraint_type in ('PRIMARY KEY', 'UNIQUE')"
+    ).fetchone() != (0,):
+        return "the standby snapshot has keys (made before snapshots left them out)"
     return None
 
 
-def _tables(con: duckdb.DuckDBPyConnection, database: str) -> list[str]:
-    return [
-        r[0]
-        for r in con.execute(
-            "select table_name from duckdb_tables() where database_name = ? "
-            "and schema_name = 'main' order by 1",
-            [database],
-        ).fetchall()
-    ]
-
-
-def _apply_changes(
-    con: duckdb.DuckDBPyConnection, since: datetime, pruned_through: datetime | None
-) -> None:
+def _apply_changes(con: duckdb.DuckDBPyConnection, since: datetime) -> None:
     """Each table of the standby brought to the working warehouse's content: tables kept by
     key take the rows of the keys or units changed since `since`, append-only ones their new
     rows, the rest (small, rebuilt every run) their whole content."""
@@ -380,11 +434,8 @@ def _apply_changes(
     appended = {ds.history_table: "_replaced_at" for ds in DATASETS if ds.history} | {
         ds.raw_table: "_snapshot_at" for ds in DATASETS if not ds.windowed
     }
-    changes = {maintain.changes_table(raw) for raw in windowed}
     deltas = maintain.raw_deltas(con, since) | maintain.staged_deltas(con, since)
-    working = con.execute("select current_database()").fetchone()
-    assert working is not None
-    for table in _tables(con, str(working[0])):
+    for table in published_tables(con):
         theirs, mine = f"standby.main.{table}", f"main.{table}"
         if table in windowed:
             key = windowed[table].table_key()
@@ -411,49 +462,40 @@ def _apply_changes(
                 f"insert into {theirs} by name select * from {mine} where {at} > "
                 f"coalesce((select max({at}) from {theirs}), timestamp '-infinity')"
             )
-        elif table in changes:
-            con.execute(
-                f"delete from {theirs} where _consumed_at is null or _consumed_at <= ?",
-                [pruned_through],
-            )
-            con.execute(
-                f"insert into {theirs} by name select * from {mine} "
-                "where _consumed_at is null or _consumed_at > ?",
-                [since],
-            )
         else:
             con.execute(f"delete from {theirs}")
             con.execute(f"insert into {theirs} by name select * from {mine}")
 
 
-def _copy_comments(con: duckdb.DuckDBPyConnection) -> None:
-    """Table and column comments (the data dictionary's words) as the working file has them."""
-    working = con.execute("select current_database()").fetchone()
-    assert working is not None
-    tables = con.execute(
+def _copy_comments(con: duckdb.DuckDBPyConnection, into: str) -> None:
+    """Table and column comments (the data dictionary's words) as the working file has them,
+    on the published tables of the attached snapshot `into`."""
+    working = _current(con)
+    tables = published_tables(con)
+    found = con.execute(
         "select table_name, comment from duckdb_tables() where database_name = ? "
-        "except select table_name, comment from duckdb_tables() where database_name = 'standby'",
-        [working[0]],
+        "except select table_name, comment from duckdb_tables() where database_name = ?",
+        [working, into],
     ).fetchall()
-    for table, comment in tables:
-        text = "null" if comment is None else _literal(comment)
-        con.execute(f"comment on table standby.main.{table} is {text}")
+    for table, comment in found:
+        if table in tables:
+            text = "null" if comment is None else _literal(comment)
+            con.execute(f"comment on table {into}.main.{table} is {text}")
     columns = con.execute(
         "select table_name, column_name, comment from duckdb_columns() where database_name = ? "
         "except select table_name, column_name, comment from duckdb_columns() "
-        "where database_name = 'standby'",
-        [working[0]],
+        "where database_name = ?",
+        [working, into],
     ).fetchall()
     for table, column, comment in columns:
-        text = "null" if comment is None else _literal(comment)
-        con.execute(f'comment on column standby.main.{table}."{column}" is {text}')
+        if table in tables:
+            text = "null" if comment is None else _literal(comment)
+            con.execute(f'comment on column {into}.main.{table}."{column}" is {text}')
 
 
 def _counts_differ(con: duckdb.DuckDBPyConnection) -> list[str]:
-    working = con.execute("select current_database()").fetchone()
-    assert working is not None
     differ = []
-    for table in _tables(con, str(working[0])):
+    for table in published_tables(con):
         row = con.execute(
             f"select (select count(*) from main.{table}), "
             f"(select count(*) from standby.main.{table})"
@@ -463,57 +505,43 @@ def _counts_differ(con: duckdb.DuckDBPyConnection) -> list[str]:
     return differ
 
 
-def copy_whole(work: Path, slot: Path, run_id: str) -> None:
-    """The closed, checkpointed working file copied byte for byte into `slot` (beside it,
-    then renamed: a slot cut short is never taken for a snapshot), and checked."""
-    if work.with_name(work.name + ".wal").exists():
-        raise RuntimeError(f"{work} has a write-ahead log: it is not closed and checkpointed")
-    slot.parent.mkdir(parents=True, exist_ok=True)
-    copying = slot.with_name(f".{slot.name}.copying")
-    for leftover in (copying, copying.with_name(copying.name + ".wal")):
-        leftover.unlink(missing_ok=True)
-    try:
-        shutil.copyfile(work, copying)
-        fsync(copying)
-        _check(copying, work, run_id)
-    except BaseException:
-        copying.unlink(missing_ok=True)
-        raise
-    os.replace(copying, slot)
-
-
-def _check(path: Path, work: Path, run_id: str) -> Publication:
+def _check(path: Path, run_id: str) -> Publication:
     with duckdb.connect(str(path), read_only=True) as con:
         publication = read_publication(con)
         version = storage_version(con)
     if publication is None or publication.run_id != run_id:
-        raise RuntimeError(f"the copy of {work} does not hold run {run_id}; nothing published")
+        raise RuntimeError(f"the snapshot {path} does not hold run {run_id}; nothing published")
     if version != STORAGE_VERSION:
         # Analysts' DuckDB 1.4 tools could not open it (docs/analyst-guide.md).
         raise RuntimeError(
-            f"the copy of {work} is in storage version {version}, not {STORAGE_VERSION}; "
+            f"the snapshot {path} is in storage version {version}, not {STORAGE_VERSION}; "
             "nothing published"
         )
     return publication
 
 
-def swap_in(slot: Path, target: Path, work: Path, run_id: str) -> Published:
+def swap_in(slot: Path, target: Path, run_id: str) -> Published:
     """Make `slot` the published file: checked, hard-linked beside `target`, renamed over it.
     A reader sees the old snapshot or the new one, never a mix; one with the old file open
     keeps reading it (its slot is not written while it is locked)."""
-    publication = _check(slot, work, run_id)
+    publication = _check(slot, run_id)
     linking = target.with_name(f".{target.name}.publishing")
     for leftover in (linking, linking.with_name(linking.name + ".wal")):
         leftover.unlink(missing_ok=True)
     try:
         os.link(slot, linking)
     except OSError:
-        # A file system without hard links: a copy, as before the slots.
+        # A file system without hard links: a copy.
         shutil.copyfile(slot, linking)
         fsync(linking)
     _set_aside_wal(target)
     os.replace(linking, target)
     fsync(target.parent)
     return Published(
-        target, run_id, publication.run_at, publication.published_at, target.stat().st_size
+        target,
+        run_id,
+        publication.run_at,
+        publication.published_at,
+        target.stat().st_size,
+        "swapped in",
     )

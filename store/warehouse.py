@@ -7,7 +7,6 @@ re-run; `sql/staging/stg_<provider>__<entity>.sql` stages each of them.
 
 import logging
 import os
-import shutil
 import time
 from datetime import date, datetime
 from pathlib import Path, PurePosixPath
@@ -16,7 +15,7 @@ import duckdb
 import pyarrow as pa
 
 from connectors.schema import QUARANTINE_SCHEMA
-from store import duck
+from store import duck, maintain, publish
 from store.datasets import DATASETS, SOURCE_FIELD, Dataset, dataset, tail_entity
 from store.files import write_atomically
 from store.lake import Lake, read_counts
@@ -30,7 +29,8 @@ def open_working(path: Path, published: Path) -> duckdb.DuckDBPyConnection:
     """The working warehouse, for writing.
 
     A lost working copy, or a data dir from before the two files, carries on from the
-    published snapshot: every snapshot is a whole warehouse, break history included. So does
+    published snapshot: every snapshot holds every table but the pipeline's change log, break
+    history included, and the keys are put back (`_rebuild`). So does
     a working file DuckDB cannot read (truncated, overwritten): it is set aside, named, for
     whoever wants to look at it, and rebuilt from the snapshot, instead of failing every run
     after it. A file another process has open is not broken: that error goes up as it is.
@@ -61,10 +61,34 @@ def open_working(path: Path, published: Path) -> duckdb.DuckDBPyConnection:
 
 
 def _restore(path: Path, published: Path) -> None:
-    # Copied beside and renamed, so a copy cut short is never taken for the warehouse; a
-    # write-ahead log of the file it replaces would be replayed onto the copy.
+    # Written beside and renamed, so a rebuild cut short is never taken for the warehouse; a
+    # write-ahead log of the file it replaces would be replayed onto it.
     path.with_name(path.name + ".wal").unlink(missing_ok=True)
-    write_atomically(path, lambda tmp: shutil.copyfile(published, tmp))
+    write_atomically(path, lambda tmp: _rebuild(tmp, published))
+
+
+def _rebuild(path: Path, published: Path) -> None:
+    """A working warehouse at `path` holding the snapshot `published`: its tables and rows,
+    with the keys snapshots leave out (ensure_raw_tables). The change log starts empty, and
+    says it knows no change before the snapshot's run, so the older snapshot slot is built
+    whole rather than brought up to date from changes this file never saw."""
+    with duck.connect_file(path) as con:
+        ensure_raw_tables(con)
+        made = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
+        con.execute("attach ? as published (read_only)", [str(published)])
+        try:
+            for table in publish.published_tables(con, "published"):
+                # Names come from the snapshot's catalogue, which the pipeline wrote.
+                if table in made:
+                    con.execute(f"insert into main.{table} by name from published.main.{table}")
+                else:
+                    con.execute(f"create table main.{table} as from published.main.{table}")
+            publication = publish.read_publication(con, "published")
+        finally:
+            con.execute("detach published")
+        if publication is not None:
+            maintain.changes_known_since(con, publication.run_at)
+        con.execute("checkpoint")
 
 
 def migrate_storage(path: Path) -> str:

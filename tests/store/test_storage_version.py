@@ -1,5 +1,5 @@
 """Warehouse files are in the storage format analysts' DuckDB 1.4 tools read: new files are
-created in it, older working files are migrated once, and publishing refuses any other."""
+created in it, older working files are migrated once, and snapshots are written in it."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from store import duck
-from store.publish import publish, stamp
+from store.publish import publish, snapshot_differences, stamp
 from store.warehouse import open_working
 
 LOGGER = "recon.progress"
@@ -104,21 +104,22 @@ def test_a_migration_that_cannot_copy_leaves_the_file_as_it_was(tmp_path: Path) 
     assert files_in(tmp_path) == ["warehouse.duckdb"]
 
 
-def test_publishing_refuses_a_working_file_in_another_storage_version(tmp_path: Path) -> None:
+def test_a_snapshot_is_in_the_storage_version_whatever_the_working_files(
+    tmp_path: Path,
+) -> None:
+    """Publishing writes the snapshot table by table into a file it creates in the analysts'
+    format, so even a working file in DuckDB's newer default gives a snapshot they can open."""
     work = in_default_format(tmp_path / "work.duckdb")
     now = datetime(2026, 11, 12, 2, 0)
-    with duckdb.connect(str(work)) as con:
-        stamp(con, "run-1", now, now)
     target = tmp_path / "warehouse.duckdb"
-    with pytest.raises(RuntimeError, match=r"storage version v2\.0\.0, not v1\.4\.0"):
-        publish(work, target, tmp_path / "snapshots", "run-1")
-    assert not target.exists()
-
-    with open_working(work, target):
-        pass  # migrated
-    published = publish(work, target, tmp_path / "snapshots", "run-1")
+    with duckdb.connect(str(work)) as con:
+        con.execute("drop view open_breaks")  # the pipeline's warehouse has tables only
+        stamp(con, "run-1", now, now)
+        published = publish(con, target, tmp_path / "snapshots", "run-1")
+        con.execute("attach ? as snapshot (read_only)", [str(target)])
+        assert snapshot_differences(con, "work", "snapshot") == []
     assert published.run_id == "run-1" and version_of(target) == duck.STORAGE_VERSION
-    assert target.read_bytes() == work.read_bytes()  # a byte copy
+    assert version_of(work) != duck.STORAGE_VERSION
 
 
 def test_the_migration_check_sees_a_changed_row_a_missing_row_and_a_changed_comment(
