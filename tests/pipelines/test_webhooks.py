@@ -51,9 +51,11 @@ def receiving(tmp_path: Path) -> Iterator[tuple[World, Receiver, dict[str, Any]]
     world = build_world(WORLD)
     warehouse = WarehouseResource(data_dir=str(tmp_path / "data"))
     # The sensor reads no provider: a base URL only says OPEN-API is configured.
-    resources = Resources.build(
-        {"openapi": {"base_url": "http://127.0.0.1:9/v1"}, "warehouse": {"data_dir": str(tmp_path / "data")}}
-    ).by_key()
+    config = {
+        "openapi": {"base_url": "http://127.0.0.1:9/v1"},
+        "warehouse": {"data_dir": str(tmp_path / "data")},
+    }
+    resources = Resources.build(config).by_key()
     with serve_receiver(keys(world), warehouse.webhook_url()) as receiver:
         yield world, receiver, resources
 
