@@ -181,3 +181,20 @@ def test_a_card_freeze_webhook_triggers_a_run_that_repulls_the_customers_cards(
         assert h.query(latest, [customer, card.card_id]) == [(3,)]
         # Only the snapshot the event named was pulled again.
         assert h.query(snapshots.format("wallets")) == wallet_snapshots
+
+
+def test_the_receiver_takes_the_pipelines_customers_and_store_and_shows_no_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipelines.cli import build_parser, receiver_settings
+
+    key = "ab" * 16
+    monkeypatch.setenv("OPENAPI_CUSTOMERS", f"101:1:{key},102:2:{'cd' * 16}")
+    monkeypatch.setenv("RECON_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("RECON_WEBHOOK_STORE_URL", raising=False)
+    settings = receiver_settings()
+    assert dict(settings.keys) == {101: key, 102: "cd" * 16}
+    assert settings.store.where == f"sqlite:///{tmp_path / 'data' / 'webhooks' / 'events.sqlite'}"
+    assert key not in repr(settings)
+    args = build_parser().parse_args(["webhooks", "serve", "--port", "9999"])
+    assert (args.port, args.host, args.func.__name__) == (9999, "127.0.0.1", "_webhooks_serve")
