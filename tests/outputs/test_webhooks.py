@@ -38,7 +38,7 @@ def test_signed_bodies_that_are_no_event_are_refused_and_kept_nowhere(receiver: 
     assert post(receiver, huge).status_code == 413
     assert httpx.get(receiver.url, timeout=10).status_code == 405
     signed = json.dumps({"eventTag": "t", "eventId": "e", "customer_id": 42}).encode()
-    latin = {"x-signature": ("\u00e9" * 64).encode("latin-1")}
+    latin = [(b"x-signature", ("\u00e9" * 64).encode("latin-1"))]
     assert httpx.post(receiver.url, content=signed, headers=latin, timeout=10).status_code == 401
     assert receiver.store.events() == []
 
