@@ -4,12 +4,16 @@ examples), and the store that keeps each once (real SQLite)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from store.webhook_events import Event, event_days, parse_event, plan_repulls
-from store.webhook_store import WebhookStore, sqlite_url
+from store.webhook_store import WebhookStore, WebhookStoreError, sqlite_url
+from tests.support.postgres import postgres_server
 
 KEY = "0123456789abcdef0123456789abcdef"
 PAN = "4111111111111111"
@@ -69,8 +73,20 @@ def test_days_close_together_share_a_run_and_far_ones_get_their_own() -> None:
     assert len({p.run_key() for p in plans}) == 2
 
 
-def test_the_store_keeps_an_event_once_and_answers_it_once(tmp_path: Path) -> None:
-    store = WebhookStore(sqlite_url(tmp_path / "webhooks" / "events.sqlite"))
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)],
+)
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield sqlite_url(tmp_path / "webhooks" / "events.sqlite")
+        return
+    with postgres_server() as pg:
+        yield f"postgresql://{pg.user}:{pg.password}@{pg.host}:{pg.port}/{pg.database}"
+
+
+def test_the_store_keeps_an_event_once_and_answers_it_once(url: str) -> None:
+    store = WebhookStore(url)
+    assert store.pending() == []  # nothing kept yet: no store, no error
     store.create()
     first = parse_event(body(), KEY)
     assert store.add(first)
@@ -83,3 +99,12 @@ def test_the_store_keeps_an_event_once_and_answers_it_once(tmp_path: Path) -> No
     assert store.pending() == []
     assert store.processed() == {"evt-1": "webhooks-1"}
     store.close()
+
+
+def test_an_unreachable_store_is_named_without_its_password() -> None:
+    store = WebhookStore("postgresql://recon:s3cret-pw@127.0.0.1:9/nothing")
+    with pytest.raises(WebhookStoreError) as caught:
+        store.pending()
+    assert "s3cret-pw" not in str(caught.value) and "127.0.0.1" in str(caught.value)
+    with pytest.raises(WebhookStoreError, match="RECON_WEBHOOK_STORE_URL"):
+        WebhookStore("mysql://x@y/z")
