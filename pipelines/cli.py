@@ -170,7 +170,7 @@ def _demo(args: argparse.Namespace) -> int:
 def _sandbox_serve(args: argparse.Namespace) -> int:
     from sandbox.serve import build_and_serve
 
-    build_and_serve(args.seed, args.port, args.config, args.manifest)
+    build_and_serve(args.seed, args.port, args.config, args.manifest, args.webhook_url)
     return 0
 
 
@@ -274,6 +274,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--port", type=int, default=8765)
     serve.add_argument("--manifest", type=Path, help="also write the anomaly manifest here")
+    serve.add_argument(
+        "--webhook-url",
+        help="send OPEN-API webhooks to this receiver URL (a control route changes a card "
+        "and sends its card.status event; docs/sandbox.md#webhooks)",
+    )
     serve.set_defaults(func=_sandbox_serve)
     manifest = sandbox_commands.add_parser(
         "manifest", parents=[world_args], help="print the world's ground-truth anomaly manifest"

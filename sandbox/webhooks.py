@@ -10,13 +10,17 @@ own (urllib: no third-party HTTP client here).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
+import json
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
+from sandbox.app import SandboxApp
+from sandbox.asgi import AsgiApp, Response, Scope, json_response
 from sandbox.model import Customer, parse_time
 from sandbox.render import card_row, dumps
 from sandbox.world import World
@@ -104,3 +108,40 @@ class WebhookSender:
         except urllib.error.HTTPError as exc:
             status = exc.code
         return Delivery(body, signature, status)
+
+
+class WebhookControl(AsgiApp):
+    """The OPEN-API sandbox with a control route that makes the world send webhooks:
+    `POST /sandbox/webhooks/card_status` with `{"customer_id", "card_id", "change"}` changes
+    the card and sends `card.status.<change>` to the receiver URL. Every other request goes
+    to the OPEN-API app unchanged (`recon sandbox serve --webhook-url URL`)."""
+
+    CONTROL = "/sandbox/webhooks/card_status"
+
+    def __init__(self, app: SandboxApp, url: str) -> None:
+        self.app = app
+        self.base_path = app.base_path
+        self.sender = WebhookSender(app.world, url)
+
+    async def respond(self, scope: Scope, body: bytes) -> Response:
+        if scope["path"] != self.CONTROL:
+            return await self.app.respond(scope, body)
+        if scope["method"] != "POST":
+            return json_response(405, {"error": "POST only"})
+        try:
+            params = json.loads(body or b"{}")
+            customer_id, card_id = int(params["customer_id"]), str(params["card_id"])
+            change = str(params["change"])
+            if change not in CARD_STATUS:
+                raise ValueError(f"change must be one of {', '.join(CARD_STATUS)}")
+        except (ValueError, KeyError, TypeError) as exc:
+            return json_response(400, {"error": f"bad request: {exc}"})
+        try:
+            # urllib blocks: off the event loop, so the receiver may call this sandbox back.
+            sent = await asyncio.to_thread(self.sender.card_status, customer_id, card_id, change)
+        except KeyError as exc:
+            return json_response(404, {"error": str(exc.args[0])})
+        except OSError as exc:
+            return json_response(502, {"error": f"the receiver did not answer: {exc}"})
+        event_id = json.loads(sent.body)["eventId"]
+        return json_response(200, {"event_id": event_id, "receiver_status": sent.status})
