@@ -121,12 +121,21 @@ def receiver_settings() -> ReceiverSettings:
 
 
 def _webhooks_serve(args: argparse.Namespace) -> int:
+    import logging
+
     import uvicorn
 
     from outputs.webhooks import PATH, build_receiver
 
     settings = receiver_settings()
     app = build_receiver(settings)
+    # One line per event kept or refused (never a body): the receiver's own log.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    log = logging.getLogger("recon.webhooks")
+    log.setLevel(logging.INFO)
+    log.addHandler(handler)
+    log.propagate = False
     print(
         f"recon webhooks: POST http://{args.host}:{args.port}{PATH} for OPEN-API customers "
         f"{', '.join(str(c) for c in sorted(settings.keys))}, kept in {settings.store.where}"
