@@ -36,6 +36,7 @@ from store.breaks import Settings, parse_tolerance
 from store.files import remove_stale_temporaries
 from store.lake import Lake, lake_root
 from store.warehouse import open_working
+from store.webhook_store import SETTING as WEBHOOK_SETTING
 from store.workflow_store import SETTING as WORKFLOW_SETTING
 from store.workflow_store import sqlite_url
 
@@ -105,6 +106,15 @@ class WarehouseResource(dg.ConfigurableResource):  # type: ignore[type-arg]
         the SQLite file under the data directory. Read from the environment only: the URL
         may hold a password, and resource config is stored with every run."""
         return os.environ.get(WORKFLOW_SETTING, "").strip() or sqlite_url(self.workflow_path())
+
+    def webhook_path(self) -> Path:
+        """The default webhook store (SQLite): provider notifications kept as re-pull hints."""
+        return self.root() / "webhooks" / "events.sqlite"
+
+    def webhook_url(self) -> str:
+        """`RECON_WEBHOOK_STORE_URL` (e.g. the production PostgreSQL) when set, else the SQLite
+        file under the data directory; from the environment only, as the workflow store's."""
+        return os.environ.get(WEBHOOK_SETTING, "").strip() or sqlite_url(self.webhook_path())
 
     def demo(self) -> WarehouseResource:
         """The demo's own warehouse, `demo/` under this one, its lake in it whatever

@@ -8,8 +8,12 @@ import sys
 from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipelines import exit_codes
+
+if TYPE_CHECKING:
+    from outputs.webhooks import ReceiverSettings
 
 
 def _breaks(args: argparse.Namespace) -> int:
@@ -105,6 +109,41 @@ def _ui(args: argparse.Namespace) -> int:
     return 0
 
 
+def receiver_settings() -> ReceiverSettings:
+    """The receiver's settings: the OPEN-API customers' keys as the pipeline reads them, and
+    the webhook store the sensor reads."""
+    from assets.resources import OpenApiResource, WarehouseResource
+    from outputs.webhooks import ReceiverSettings
+    from store.webhook_store import WebhookStore
+
+    keys = {c.customer_id: c.key for c in OpenApiResource().credentials()}
+    return ReceiverSettings(keys, WebhookStore(WarehouseResource().webhook_url()))
+
+
+def _webhooks_serve(args: argparse.Namespace) -> int:
+    import logging
+
+    import uvicorn
+
+    from outputs.webhooks import PATH, build_receiver
+
+    settings = receiver_settings()
+    app = build_receiver(settings)
+    # One line per event kept or refused (never a body): the receiver's own log.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    log = logging.getLogger("recon.webhooks")
+    log.setLevel(logging.INFO)
+    log.addHandler(handler)
+    log.propagate = False
+    print(
+        f"recon webhooks: POST http://{args.host}:{args.port}{PATH} for OPEN-API customers "
+        f"{', '.join(str(c) for c in sorted(settings.keys))}, kept in {settings.store.where}"
+    )
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
 def _ui_passwd(args: argparse.Namespace) -> int:
     import getpass
 
@@ -140,7 +179,7 @@ def _demo(args: argparse.Namespace) -> int:
 def _sandbox_serve(args: argparse.Namespace) -> int:
     from sandbox.serve import build_and_serve
 
-    build_and_serve(args.seed, args.port, args.config, args.manifest)
+    build_and_serve(args.seed, args.port, args.config, args.manifest, args.webhook_url)
     return 0
 
 
@@ -217,6 +256,19 @@ def build_parser() -> argparse.ArgumentParser:
     passwd.add_argument("name")
     passwd.set_defaults(func=_ui_passwd)
 
+    webhooks = commands.add_parser(
+        "webhooks", help="the receiver of the providers' webhooks (hints to re-pull)"
+    )
+    webhooks_commands = webhooks.add_subparsers(dest="webhooks_command", required=True)
+    webhooks_serve = webhooks_commands.add_parser(
+        "serve", help="receive OPEN-API notifications, check their signature, keep each once"
+    )
+    webhooks_serve.add_argument("--port", type=int, default=8781)
+    webhooks_serve.add_argument(
+        "--host", default="127.0.0.1", help="listen address (put TLS in front off loopback)"
+    )
+    webhooks_serve.set_defaults(func=_webhooks_serve)
+
     demo = commands.add_parser("demo", help="run the pipeline against the embedded sandbox")
     demo.add_argument("--seed", type=int, default=7)
     demo.set_defaults(func=_demo)
@@ -231,6 +283,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--port", type=int, default=8765)
     serve.add_argument("--manifest", type=Path, help="also write the anomaly manifest here")
+    serve.add_argument(
+        "--webhook-url",
+        help="send OPEN-API webhooks to this receiver URL (a control route changes a card "
+        "and sends its card.status event; docs/sandbox.md#webhooks)",
+    )
     serve.set_defaults(func=_sandbox_serve)
     manifest = sandbox_commands.add_parser(
         "manifest", parents=[world_args], help="print the world's ground-truth anomaly manifest"

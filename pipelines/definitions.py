@@ -8,7 +8,7 @@ from assets.warehouse import warehouse_assets
 from pipelines.alerts import ALERT_HOOKS
 from pipelines.resources import default_resources
 from pipelines.schedules import build_nightly_schedule
-from pipelines.sensors import build_dead_run_sensor, build_failure_sensor
+from pipelines.sensors import build_dead_run_sensor, build_failure_sensor, build_webhook_sensor
 
 ingest_job = dg.define_asset_job(
     "recon",
@@ -19,10 +19,15 @@ ingest_job = dg.define_asset_job(
     description="Land, load, stage, reconcile and publish every provider for a range of days.",
 )
 
+assets = [*landing_assets, *warehouse_assets, *recon_assets]
 defs = dg.Definitions(
-    assets=[*landing_assets, *warehouse_assets, *recon_assets],
+    assets=assets,
     jobs=[ingest_job],
     schedules=[build_nightly_schedule(ingest_job)],
-    sensors=[build_failure_sensor(ingest_job), build_dead_run_sensor()],
+    sensors=[
+        build_failure_sensor(ingest_job),
+        build_dead_run_sensor(),
+        build_webhook_sensor(ingest_job, assets),
+    ],
     resources=default_resources(),
 )

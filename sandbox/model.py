@@ -191,13 +191,17 @@ class Card:
     history_times: list[int] = field(default_factory=list)
     balance_delta: int = 0
     limit_delta: int = 0
+    # (time, status) set by hand after generation, e.g. a freeze a webhook announces
+    # (sandbox.webhooks); closing and closed still win.
+    status_changes: list[tuple[int, int]] = field(default_factory=list)
 
     def status_at_time(self, now: int) -> int:
         if self.end_at is not None and now >= self.end_at:
             return 5
         if self.close_at is not None and now >= self.close_at:
             return 4
-        return 2
+        changed = [s for t, s in self.status_changes if t <= now]
+        return changed[-1] if changed else 2
 
 
 @dataclass(slots=True, eq=False)

@@ -23,6 +23,7 @@ from sandbox.build import build_world
 from sandbox.config import FaultConfig, WorldConfig, default_config
 from sandbox.jt_app import JtApp
 from sandbox.jt_sign import generate_merchant_key
+from sandbox.webhooks import WebhookControl
 from sandbox.whalet_app import WhaletApp
 from sandbox.world import World
 
@@ -117,16 +118,25 @@ def _secret_file(directory: Path, name: str, content: bytes) -> Path:
     return path
 
 
-def serve_forever(world: World, port: int, manifest_out: Path | None = None) -> None:
+def serve_forever(
+    world: World, port: int, manifest_out: Path | None = None, webhook_url: str | None = None
+) -> None:
     """Serve until interrupted: OPEN-API on `port`, JT on `port + 1`, Whalet on `port + 2`.
 
     Prints each base URL and the credentials a client needs. Keys and secrets that must not
     reach a terminal log (the JT merchant private key, the Whalet secret key) go to files in a
     fresh private directory, removed when serving stops; only their paths are printed.
     """
-    app = SandboxApp(world)
+    app: AsgiApp = SandboxApp(world)
     base = f"http://{LOOPBACK}:{port}{app.base_path}"
     print(f"OPEN-API sandbox (seed {world.cfg.seed}) at {base}", flush=True)
+    if webhook_url:
+        app = WebhookControl(SandboxApp(world), webhook_url)
+        print(
+            f"  webhooks to {webhook_url}: POST http://{LOOPBACK}:{port}{WebhookControl.CONTROL}"
+            ' {"customer_id", "card_id", "change": "freeze"|"active"|"closed"}',
+            flush=True,
+        )
     print(f"clock: {world.now_text}  world: {len(world.customers)} customers", flush=True)
     for cred in world.credentials():
         print(
@@ -173,6 +183,10 @@ def _exit_on_sigterm(signum: int, frame: object) -> None:
 
 
 def build_and_serve(
-    seed: int, port: int, config_file: Path | None, manifest_out: Path | None
+    seed: int,
+    port: int,
+    config_file: Path | None,
+    manifest_out: Path | None,
+    webhook_url: str | None = None,
 ) -> None:
-    serve_forever(build_world(load_config(seed, config_file)), port, manifest_out)
+    serve_forever(build_world(load_config(seed, config_file)), port, manifest_out, webhook_url)
