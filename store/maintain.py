@@ -91,6 +91,16 @@ RECON: tuple[Maintained, ...] = (
             "stg_openapi__transactions": ("provider", "account_id", "record_id"),
         },
     ),
+    # A card movement is an order or a trade: an order id that is also a trade id only
+    # re-derives both.
+    Maintained(
+        "int_cards__movements",
+        ("provider", "account_id", "movement_id"),
+        {
+            "stg_openapi__orders": ("provider", "account_id", "order_id"),
+            "stg_openapi__card_trades": ("provider", "account_id", "trade_id"),
+        },
+    ),
 )
 MAINTAINED: dict[str, Maintained] = {m.model: m for m in (*STAGING, *RECON)}
 
