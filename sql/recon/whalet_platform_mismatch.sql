@@ -90,16 +90,32 @@ final as (
         format(
             'Whalet reports a platform {} {} balance of {} at {}, but its {} user(s) hold {} '
             || 'together.',
-            compared.fund_source, compared.currency, compared.platform_balance::varchar,
+            compared.fund_source, compared.currency, compared.platform_text,
             strftime(partners.snapshot_at, '%Y-%m-%d %H:%M:%S'), compared.users,
-            compared.users_balance::varchar
+            compared.users_text
         ) as detail,
         false as is_pending,
         compared.fund_source || ':' || compared.currency as break_key,
         coalesce(compared._source_file, partners._source_file) as source_file,
         partners.snapshot_at as window_start,
         partners.snapshot_at as window_end
-    from compared
+    from (
+        select
+            *,
+            -- Amounts land with 8 decimals; the sentence shows them as Whalet wrote them
+            -- (2 decimals unless there were more), as money_unit_mismatch does.
+            case
+                when platform_balance = round(platform_balance, 2)
+                    then cast(platform_balance as decimal(24, 2))::varchar
+                else platform_balance::varchar
+            end as platform_text,
+            case
+                when users_balance = round(users_balance, 2)
+                    then cast(users_balance as decimal(24, 2))::varchar
+                else users_balance::varchar
+            end as users_text
+        from compared
+    ) as compared
     inner join partners on compared.provider = partners.provider
     cross join users_complete
     where users_complete.is_complete
