@@ -68,7 +68,10 @@ class StatePlanter(PlanterBase):
 
     def wallet_freeze_mismatch(self, n: int) -> None:
         wallets = [
-            (c, w) for c in self.customers for w in c.wallets.values() if w.entries and self._free(w)
+            (c, w)
+            for c in self.customers
+            for w in c.wallets.values()
+            if w.entries and self._free(w)
         ]
         for c, w in self.pick("wallet_freeze_mismatch", wallets, n):
             last = max(max(e.transaction_time, e.create_at) for e in w.entries)

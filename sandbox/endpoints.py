@@ -87,7 +87,9 @@ def wallet_list(world: World, c: Customer, params: dict[str, Any]) -> ListResult
         and (name is None or w.currency == name)
         and (ccy is None or w.currency == ccy)
     ]
-    return ListResult("wallet_list", wallets, lambda w: wallet_row(w, world.wallet_balance(w), world.now))
+    return ListResult(
+        "wallet_list", wallets, lambda w: wallet_row(w, world.wallet_balance(w), world.now)
+    )
 
 
 def wallet_detail(world: World, c: Customer, params: dict[str, Any]) -> dict[str, Any]:

@@ -398,9 +398,7 @@ def outcome(
     )
     names = [d[0] for d in cursor.description or []]
     sample = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
-    return CheckOutcome(
-        check, int(row[0]) if row else 0, int(row[1]) if row else 0, sample, note
-    )
+    return CheckOutcome(check, int(row[0]) if row else 0, int(row[1]) if row else 0, sample, note)
 
 
 def cannot_tell(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, str]:
