@@ -14,15 +14,20 @@ from __future__ import annotations
 from typing import Any
 
 from sandbox.model import Card, Customer, Entry, Order
-from sandbox.planted import Planted, PlanterBase
+from sandbox.planted import MARGIN, Planted, PlanterBase
 
 STATE_KINDS: tuple[str, ...] = ("closed_card_balance", "wallet_freeze_mismatch")
-# closed_card_balance plantings alternate between a refund short of what the card held and
-# a closure without any refund.
+# closed_card_balance plantings: half (rounded up) a closure refund short of what the card
+# held, as far as the world has closures, the rest a card closed without any refund.
 CLOSURE_FAULTS = ("refund_short", "no_refund")
 
 
 class StatePlanter(PlanterBase):
+    @property
+    def _world_end(self) -> int:
+        # A closed card's findings wait for no grace period: a closure may come up to the end.
+        return self.hi + MARGIN
+
     def _closures(self) -> list[tuple[Customer, Card, Order, Entry]]:
         out = []
         for c in self.customers:
@@ -36,7 +41,7 @@ class StatePlanter(PlanterBase):
                     and card is not None
                     and entry is not None
                     and card.end_at is not None
-                    and self.lo <= card.end_at < self.hi
+                    and self.lo <= card.end_at < self._world_end
                     and card.history_times[-1] == card.end_at
                     and o.amount - o.fee > 100
                     and self._free(card, o, entry)
@@ -44,27 +49,59 @@ class StatePlanter(PlanterBase):
                     out.append((c, card, o, entry))
         return out
 
+    def _open_cards(self) -> list[tuple[Customer, Card, int]]:
+        """Cards that never close, holding money, with the time of their last activity (a
+        balance change, a trade or an order), which leaves room for a closure after it."""
+        out = []
+        for c in self.customers:
+            for card in c.cards:
+                if card.close_at is not None or not self._free(card) or card.history[-1][1] <= 0:
+                    continue
+                last = max(
+                    [
+                        card.history_times[-1],
+                        *(t.trade_time for t in c.trades if t.card_id == card.card_id),
+                        *(o.create_at for o in c.orders if o.card_id == card.card_id),
+                    ]
+                )
+                if last + 3600 + 600 < self._world_end:
+                    out.append((c, card, last))
+        return out
+
     def closed_card_balance(self, n: int) -> None:
-        closures = self.pick("closed_card_balance", self._closures(), n)
-        for j, (c, card, order, entry) in enumerate(closures):
-            fault = CLOSURE_FAULTS[j % len(CLOSURE_FAULTS)]
-            held = order.amount
-            t, _, limit = card.history[-1]
-            if fault == "refund_short":
+        closures = self._closures()
+        short = iter(self.pick("closed_card_balance", closures, min(len(closures), (n + 1) // 2)))
+        unrefunded = iter(self.pick("closed_card_balance", self._open_cards(), n - (n + 1) // 2))
+        for j in range(n):
+            closure = next(short, None) if j % 2 == 0 else None
+            if closure is None:
+                # Too few closures: the rest are closed without a refund instead.
+                c, card, last = next(unrefunded, None) or self._one_more_open_card()
+                # Closed after its last activity, with no closure order: it keeps its balance.
+                card.close_at = last + self.rng.randint(60, 3600)
+                card.end_at = card.close_at + self.rng.randint(60, 600)
+                held = kept = card.history[-1][1]
+                info: dict[str, Any] = {"fault": "no_refund", "held": held, "refunded": 0}
+                self._take(card)
+            else:
+                c, card, order, entry = closure
+                held = order.amount
+                t, _, limit = card.history[-1]
                 kept = self.rng.randint(1, min(held - order.fee - 1, 10_000))
                 order.amount = held - kept
                 entry.amount = order.total_amount
-                refunded = order.amount
-            else:
-                kept, refunded = held, 0
-                c.orders.remove(order)
-                c.entries.remove(entry)
-                c.wallets[entry.currency].entries.remove(entry)
-            card.history[-1] = (t, kept, limit)
-            self._take(card, order, entry)
+                card.history[-1] = (t, kept, limit)
+                info = {"fault": "refund_short", "held": held, "refunded": order.amount}
+                info["order"] = order
+                self._take(card, order, entry)
             p = Planted("closed_card_balance", c, "card", card.card_id, card.currency, card=card)
-            p.info.update(fault=fault, held=held, refunded=refunded, kept=kept, order=order)
+            p.info.update(info, kept=kept)
             self.planted.append(p)
+
+    def _one_more_open_card(self) -> tuple[Customer, Card, int]:
+        (chosen,) = self.pick("closed_card_balance", self._open_cards(), 1)
+        result: tuple[Customer, Card, int] = chosen
+        return result
 
     def wallet_freeze_mismatch(self, n: int) -> None:
         wallets = [
