@@ -405,11 +405,18 @@ def cannot_tell(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str,
     """Checks that had data to judge but could not, each with why (their result says so,
     since their silence would otherwise read as a pass)."""
     notes: dict[str, str] = {}
-    row = con.execute("select count(*) from stg_whalet__platform_balances").fetchone()
-    if not settings.whalet_users_complete and row and row[0]:
+    platform = con.execute("select count(*) from stg_whalet__platform_balances").fetchone()
+    users = con.execute("select count(*) from stg_whalet__balances").fetchone()
+    if not (platform and platform[0]):
+        return notes
+    if not settings.whalet_users_complete:
         notes["whalet_platform_mismatch"] = (
             "cannot tell: the platform balance is compared with its users' only when "
             "WHALET_USER_IDS names every user of the platform (WHALET_USER_IDS_COMPLETE=true)"
+        )
+    elif not (users and users[0]):
+        notes["whalet_platform_mismatch"] = (
+            "cannot tell: no user balances were read (WHALET_USER_IDS is empty)"
         )
     return notes
 
