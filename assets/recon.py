@@ -11,6 +11,7 @@ back by a break: the snapshot is published and alerts go out on exactly those ni
 
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -132,7 +133,8 @@ def recon_models(
     unconfigured = no_provider_configured([openapi, jt, whalet])
     if unconfigured:
         raise dg.Failure(unconfigured)
-    settings = recon.settings()
+    # Whether the Whalet users are all the platform's is the Whalet configuration's to say.
+    settings = replace(recon.settings(), whalet_users_complete=whalet.users_complete())
     run_at = _now()
     # Read before the warehouse is opened, read-only: a store that cannot be read fails the
     # step here, before anything is written (without it every explanation would lapse).
@@ -150,7 +152,10 @@ def recon_models(
         counts = breaks.reconcile(con, settings, run_at, recon.full_recheck)
         worked = apply_workflow(con, actions)
         report(context, f"workflow: {len(actions)} analyst actions, {worked} breaks worked on")
-        outcomes = [breaks.outcome(con, check) for check in breaks.CHECKS]
+        notes = breaks.cannot_tell(con, settings)
+        outcomes = [
+            breaks.outcome(con, check, note=notes.get(check.name)) for check in breaks.CHECKS
+        ]
         undocumented = publish.describe_marts(con)
         publish.stamp(con, context.run.run_id, run_at, _now())
         checked = time.perf_counter()
@@ -188,7 +193,8 @@ def recon_models(
         },
     )
     for o in outcomes:
-        report(context, f"{o.check.name}: {o.open} open, {o.pending} pending")
+        note = f" ({o.note})" if o.note else ""
+        report(context, f"{o.check.name}: {o.open} open, {o.pending} pending{note}")
         yield dg.AssetCheckResult(
             asset_key=o.check.name,
             check_name="no_open_breaks",
@@ -198,6 +204,7 @@ def recon_models(
                 "open_breaks": o.open,
                 "pending": o.pending,
                 "sample": dg.MetadataValue.md(_sample(o.sample)),
+                **({"note": o.note} if o.note else {}),
             },
         )
 

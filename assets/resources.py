@@ -350,12 +350,14 @@ class JtResource(_ProviderResource):
 
 class WhaletResource(_ProviderResource):
     """Whalet: `WHALET_BASE_URL`, `WHALET_PARTNER_ID`, `WHALET_CLIENT_ID`, `WHALET_SECRET_KEY`
-    (or the file `WHALET_SECRET_KEY_FILE`), `WHALET_USER_IDS` (comma separated)."""
+    (or the file `WHALET_SECRET_KEY_FILE`), `WHALET_USER_IDS` (comma separated), and
+    `WHALET_USER_IDS_COMPLETE` (`true` when those are every user of the platform)."""
 
     partner_id: str | None = None
     client_id: str | None = None
     secret_key_file: str | None = None
     user_ids: str | None = None
+    user_ids_complete: bool | None = None
     _prefix: ClassVar[str] = "WHALET"
     label: ClassVar[str] = "Whalet"
     needs: ClassVar[str] = "WHALET_PARTNER_ID, WHALET_CLIENT_ID and WHALET_SECRET_KEY"
@@ -375,6 +377,16 @@ class WhaletResource(_ProviderResource):
         ids = self.field_or_env(self.user_ids, "USER_IDS")
         users = tuple(u.strip() for u in ids.split(",") if u.strip())
         return WhaletCredentials(partner, client, secret, users)
+
+    def users_complete(self) -> bool:
+        """Whether WHALET_USER_IDS names every user of the partner's platform: Whalet lists no
+        users, so only the deployment can say (whalet_platform_mismatch needs it)."""
+        if self.user_ids_complete is not None:
+            return self.user_ids_complete
+        text = self.env("USER_IDS_COMPLETE").lower()
+        if text not in ("", "true", "false"):
+            raise ValueError(f"WHALET_USER_IDS_COMPLETE must be true or false, got {text!r}")
+        return text == "true"
 
     @contextmanager
     def client(self) -> Iterator[WhaletClient]:

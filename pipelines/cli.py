@@ -276,7 +276,10 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox = commands.add_parser("sandbox", help="the embedded provider sandbox")
     sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", required=True)
     world_args = argparse.ArgumentParser(add_help=False)
-    world_args.add_argument("--seed", type=int, default=7, help="world seed (default 7)")
+    # No default here: a --config file's own seed stands unless --seed is given (load_config).
+    world_args.add_argument(
+        "--seed", type=int, help="world seed (default: the --config file's, else 7)"
+    )
     world_args.add_argument("--config", type=Path, help="world config JSON (default: demo world)")
     serve = sandbox_commands.add_parser(
         "serve", parents=[world_args], help="serve the OPEN-API sandbox on loopback"

@@ -92,6 +92,8 @@ def demo_config(
             "client_id": whalet["client_id"],
             "secret_key_file": _secret(secrets, "whalet_secret", whalet["secret_key"].encode()),
             "user_ids": ",".join(whalet["user_ids"]),
+            # The sandbox serves the demo every user of its platform.
+            "user_ids_complete": True,
         },
         "alerts": {"log_only": True, "min_severity_level": "warn"},
     }

@@ -15,12 +15,13 @@ from typing import Any
 
 from sandbox import rates
 from sandbox.anomalies_money import MONEY_KINDS, TradePaymentPlanter, describe_money
+from sandbox.anomalies_states import STATE_KINDS, StatePlanter, describe_state
 from sandbox.config import ANOMALY_KINDS, WorldConfig
 from sandbox.model import Customer, Entry, Wallet, money, rate_num
 from sandbox.planted import Planted
 
 
-class _Planter(TradePaymentPlanter):
+class _Planter(TradePaymentPlanter, StatePlanter):
     def _standalone(self, types: tuple[int, ...]) -> list[tuple[Customer, Wallet, int]]:
         """Entries alone in their second, booked on time, away from the edges."""
         out = []
@@ -190,7 +191,13 @@ class _Planter(TradePaymentPlanter):
             self.planted.append(p)
 
     def card_balance_mismatch(self, n: int) -> None:
-        cards = [(c, k) for c in self.customers for k in c.cards if k.created_at < self.hi]
+        # A closed card reporting money is closed_card_balance's finding, not this one's.
+        cards = [
+            (c, k)
+            for c in self.customers
+            for k in c.cards
+            if k.created_at < self.hi and k.end_at is None
+        ]
         for j, (c, k) in enumerate(self.pick("card_balance_mismatch", cards, n)):
             delta = self.rng.randint(100, 10_000)
             field_name = "balance" if j % 2 == 0 else "limit"
@@ -300,6 +307,8 @@ def describe(p: Planted, wallet_balance: int | None = None) -> dict[str, Any]:
         row["detail"] = f"reported card {p.info['field']} differs from orders and trades"
     elif p.check_name in MONEY_KINDS:
         expected, actual = describe_money(p, row)
+    elif p.check_name in STATE_KINDS:
+        expected, actual = describe_state(p, row)
     if expected is not None:
         row["expected"] = money(expected)
     if actual is not None:

@@ -23,6 +23,8 @@ ANOMALY_KINDS: tuple[str, ...] = (
     "refund_without_origin",
     "payment_fee_mismatch",
     "payment_return_missing",
+    "closed_card_balance",
+    "wallet_freeze_mismatch",
 )
 
 JT_ANOMALY_KINDS: tuple[str, ...] = (
@@ -32,7 +34,7 @@ JT_ANOMALY_KINDS: tuple[str, ...] = (
     "wallet_balance_mismatch",
 )
 
-WHALET_ANOMALY_KINDS: tuple[str, ...] = ("money_unit_mismatch",)
+WHALET_ANOMALY_KINDS: tuple[str, ...] = ("money_unit_mismatch", "whalet_platform_mismatch")
 
 FAULT_KINDS: tuple[str, ...] = (
     "rate_limited_429",
@@ -226,6 +228,8 @@ def default_config(seed: int = 7) -> WorldConfig:
             "refund_without_origin": 3,
             "payment_fee_mismatch": 1,
             "payment_return_missing": 2,
+            "closed_card_balance": 2,
+            "wallet_freeze_mismatch": 1,
         },
         jt=JtConfig(
             anomalies={
@@ -235,5 +239,5 @@ def default_config(seed: int = 7) -> WorldConfig:
                 "wallet_balance_mismatch": 1,
             }
         ),
-        whalet=WhaletConfig(anomalies={"money_unit_mismatch": 2}),
+        whalet=WhaletConfig(anomalies={"money_unit_mismatch": 2, "whalet_platform_mismatch": 1}),
     )

@@ -87,14 +87,16 @@ def wallet_list(world: World, c: Customer, params: dict[str, Any]) -> ListResult
         and (name is None or w.currency == name)
         and (ccy is None or w.currency == ccy)
     ]
-    return ListResult("wallet_list", wallets, lambda w: wallet_row(w, world.wallet_balance(w)))
+    return ListResult(
+        "wallet_list", wallets, lambda w: wallet_row(w, world.wallet_balance(w), world.now)
+    )
 
 
 def wallet_detail(world: World, c: Customer, params: dict[str, Any]) -> dict[str, Any]:
     sn = _str(params, "wallet_sn", required=True)
     for w in c.wallets.values():
         if w.wallet_sn == sn:
-            return wallet_row(w, world.wallet_balance(w))
+            return wallet_row(w, world.wallet_balance(w), world.now)
     raise ParamError(f"wallet_sn {sn} not found")
 
 

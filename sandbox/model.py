@@ -125,6 +125,12 @@ class Wallet:
     entries: list[Entry] = field(default_factory=list)
     chain_times: list[int] = field(default_factory=list)
     balance_delta: int = 0
+    # wallet_freeze_mismatch: reported frozen (status 2) from this time on; funds held (cents).
+    frozen_at: int | None = None
+    freeze_balance: int = 0
+
+    def status_at_time(self, now: int) -> int:
+        return 2 if self.frozen_at is not None and now >= self.frozen_at else 1
 
 
 @dataclass(slots=True, eq=False)

@@ -41,7 +41,7 @@ def dumps(obj: Any) -> str:
     raise TypeError(f"cannot render {type(obj).__name__}")
 
 
-def wallet_row(w: Wallet, balance: int) -> dict[str, Any]:
+def wallet_row(w: Wallet, balance: int, now: int) -> dict[str, Any]:
     return {
         "wallet_id": w.wallet_id,
         "wallet_sn": w.wallet_sn,
@@ -49,8 +49,8 @@ def wallet_row(w: Wallet, balance: int) -> dict[str, Any]:
         "customer_id": w.customer_id,
         "currency": w.currency,
         "available_balance": money(balance),
-        "freeze_balance": money(0),
-        "status": 1,
+        "freeze_balance": money(w.freeze_balance),
+        "status": w.status_at_time(now),
         "create_at": fmt_time(w.create_at),
     }
 

@@ -30,11 +30,18 @@ from sandbox.world import World
 LOOPBACK = "127.0.0.1"
 
 
-def load_config(seed: int, config_file: Path | None) -> WorldConfig:
+DEFAULT_SEED = 7
+
+
+def load_config(seed: int | None, config_file: Path | None) -> WorldConfig:
+    """The demo world, or the world a config file describes. A seed given explicitly wins over
+    the file's own; without one the file's seed stands (a default would silently replace it)."""
     if config_file is None:
-        return default_config(seed)
+        return default_config(DEFAULT_SEED if seed is None else seed)
     cfg = WorldConfig.from_file(config_file)
-    return cfg if seed == cfg.seed else WorldConfig.from_json({**cfg.to_json(), "seed": seed})
+    if seed is None or seed == cfg.seed:
+        return cfg
+    return WorldConfig.from_json({**cfg.to_json(), "seed": seed})
 
 
 def free_port() -> int:
@@ -183,7 +190,7 @@ def _exit_on_sigterm(signum: int, frame: object) -> None:
 
 
 def build_and_serve(
-    seed: int,
+    seed: int | None,
     port: int,
     config_file: Path | None,
     manifest_out: Path | None,

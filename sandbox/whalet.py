@@ -4,7 +4,8 @@ Balances are integer cents, constant over the world's days (Whalet serves only c
 balances, and a constant state keeps the manifest true at any clock). Each is served as a
 Money object `{"amount", "cent", "centFactor": 100, "currency"}` whose `cent` equals
 `amount x centFactor`, except where `money_unit_mismatch` is planted: there the served `cent`
-is off while `amount` stays true.
+is off while `amount` stays true. Where `whalet_platform_mismatch` is planted, the platform's
+balance for one fund source and currency is off from its users' sum (amount and cent alike).
 """
 
 from __future__ import annotations
@@ -71,6 +72,11 @@ class WhaletWorld:
         self._cent_delta = {
             (p.user_id, p.fund_source, p.currency, p.field): p for p in self.planted
         }
+        # Drawn apart from the cents above, so adding this kind leaves those plantings as
+        # they were: (fund source, currency) -> cents the platform's balance is off by.
+        self.platform_delta = self._plant_platform(
+            random.Random(f"{cfg.seed}:whalet:platform"), cfg
+        )
 
     def _plant(self, rng: random.Random, cfg: WorldConfig) -> list[WhaletPlanted]:
         n = cfg.whalet.anomalies.get("money_unit_mismatch", 0)
@@ -90,6 +96,27 @@ class WhaletWorld:
             delta = rng.choice((-1, 1)) * rng.randint(1, 99)
             out.append(WhaletPlanted(user, fund, ccy, name, delta))
         return out
+
+    def _plant_platform(self, rng: random.Random, cfg: WorldConfig) -> dict[tuple[str, str], int]:
+        n = cfg.whalet.anomalies.get("whalet_platform_mismatch", 0)
+        cells = [(fund, ccy) for fund in FUND_SOURCES for ccy in self.currencies]
+        if len(cells) < n:
+            raise ValueError(
+                f"cannot plant {n} x Whalet whalet_platform_mismatch: only {len(cells)} fund "
+                "source and currency pairs; plant fewer"
+            )
+        return {
+            cell: rng.choice((-1, 1)) * rng.randint(1, 100_000) * rates.amount_scale(cell[1])
+            for cell in rng.sample(cells, n)
+        }
+
+    def users_balance(self, fund: str, currency: str) -> int:
+        """The sum of the users' balance cents for one fund source and currency."""
+        return sum(
+            values["balance"]
+            for (_, f, c), values in self.cents.items()
+            if f == fund and c == currency
+        )
 
     def credentials(self) -> dict[str, Any]:
         return {
@@ -117,6 +144,11 @@ class WhaletWorld:
                 if c == ccy and (fund is None or f == fund):
                     for name in MONEY_FIELDS:
                         sums[name] += values[name]
+            sums["balance"] += sum(
+                delta
+                for (f, c), delta in self.platform_delta.items()
+                if c == ccy and (fund is None or f == fund)
+            )
             out.append(self._record(ccy, sums, None))
         return out
 
@@ -159,6 +191,24 @@ class WhaletWorld:
                     "actual": str(actual),
                     "difference": str(actual - expected),
                     "detail": f"{p.field}.cent is not amount times centFactor",
+                }
+            )
+        # Platform rows compare balances, so their money is in major units (decimal text).
+        for (fund, ccy), delta in sorted(self.platform_delta.items()):
+            users = self.users_balance(fund, ccy)
+            rows.append(
+                {
+                    "check_name": "whalet_platform_mismatch",
+                    "provider": "whalet",
+                    "account_id": self.partner_id,
+                    "entity_type": "platform",
+                    "entity_id": f"{fund}:{ccy}",
+                    "currency": ccy,
+                    "transaction_ids": [],
+                    "expected": str(money(users)),
+                    "actual": str(money(users + delta)),
+                    "difference": str(money(delta)),
+                    "detail": "platform balance differs from the sum of its users' balances",
                 }
             )
         return rows

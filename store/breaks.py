@@ -121,6 +121,20 @@ CHECKS: tuple[Check, ...] = (
         "returned more than it took",
     ),
     Check(
+        "closed_card_balance",
+        "error",
+        "card",
+        "a closed card (status 5) reports balance 0, and its closure refund returns what it "
+        "held when it closed",
+    ),
+    Check(
+        "wallet_freeze_mismatch",
+        "warn",
+        "wallet",
+        "a wallet's ledger does not move between two readings that both report it frozen "
+        "(status 2); freeze_balance is not negative",
+    ),
+    Check(
         "jt_balance_composition",
         "error",
         "user",
@@ -132,6 +146,13 @@ CHECKS: tuple[Check, ...] = (
         "money",
         "a Whalet money object's cent = amount x centFactor",
         "minor",
+    ),
+    Check(
+        "whalet_platform_mismatch",
+        "error",
+        "platform",
+        "the Whalet platform balance = the sum of its users' balances per fund source and "
+        "currency (only when WHALET_USER_IDS names every user: WHALET_USER_IDS_COMPLETE)",
     ),
     Check(
         "incomplete_window",
@@ -192,10 +213,14 @@ class Settings:
     fx_rate_tolerance_bps_by_currency: tuple[tuple[str, Decimal], ...] = ()
     # How old a ledger's newest entry may be at the end of its newest closed day (stale_source).
     stale_hours: Decimal = Decimal("36")
+    # Whether the configured Whalet users are all of the platform's (whalet_platform_mismatch
+    # can tell nothing otherwise); the Whalet resource owns it (WHALET_USER_IDS_COMPLETE).
+    whalet_users_complete: bool = False
 
     def rows(self) -> list[tuple[str, str | None, Decimal]]:
         out: list[tuple[str, str | None, Decimal]] = [
             ("grace_seconds", None, Decimal(self.grace_seconds)),
+            ("whalet_users_complete", None, Decimal(int(self.whalet_users_complete))),
             ("stale_hours", None, self.stale_hours),
             ("fx_amount_tolerance", None, self.fx_amount_tolerance),
             ("fx_rate_tolerance_bps", None, self.fx_rate_tolerance_bps),
@@ -345,13 +370,20 @@ class CheckOutcome:
     open: int
     pending: int
     sample: list[dict[str, Any]]
+    # Why the check could not judge this run's data, when it could not (no finding then).
+    note: str | None = None
 
     @property
     def passed(self) -> bool:
         return self.open == 0
 
 
-def outcome(con: duckdb.DuckDBPyConnection, check: Check, sample_size: int = 5) -> CheckOutcome:
+def outcome(
+    con: duckdb.DuckDBPyConnection,
+    check: Check,
+    sample_size: int = 5,
+    note: str | None = None,
+) -> CheckOutcome:
     """Open and pending breaks of one check after this run, with a few examples."""
     row = con.execute(
         f"select count(*) filter (where status = 'open'), "
@@ -366,7 +398,27 @@ def outcome(con: duckdb.DuckDBPyConnection, check: Check, sample_size: int = 5) 
     )
     names = [d[0] for d in cursor.description or []]
     sample = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
-    return CheckOutcome(check, int(row[0]) if row else 0, int(row[1]) if row else 0, sample)
+    return CheckOutcome(check, int(row[0]) if row else 0, int(row[1]) if row else 0, sample, note)
+
+
+def cannot_tell(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, str]:
+    """Checks that had data to judge but could not, each with why (their result says so,
+    since their silence would otherwise read as a pass)."""
+    notes: dict[str, str] = {}
+    platform = con.execute("select count(*) from stg_whalet__platform_balances").fetchone()
+    users = con.execute("select count(*) from stg_whalet__balances").fetchone()
+    if not (platform and platform[0]):
+        return notes
+    if not settings.whalet_users_complete:
+        notes["whalet_platform_mismatch"] = (
+            "cannot tell: the platform balance is compared with its users' only when "
+            "WHALET_USER_IDS names every user of the platform (WHALET_USER_IDS_COMPLETE=true)"
+        )
+    elif not (users and users[0]):
+        notes["whalet_platform_mismatch"] = (
+            "cannot tell: no user balances were read (WHALET_USER_IDS is empty)"
+        )
+    return notes
 
 
 def open_error_breaks(con: duckdb.DuckDBPyConnection) -> int:

@@ -29,9 +29,15 @@ with findings as (
     union all by name
     select * from payment_return_missing
     union all by name
+    select * from closed_card_balance
+    union all by name
+    select * from wallet_freeze_mismatch
+    union all by name
     select * from jt_balance_composition
     union all by name
     select * from money_unit_mismatch
+    union all by name
+    select * from whalet_platform_mismatch
     union all by name
     select * from incomplete_window
     union all by name

@@ -14,7 +14,7 @@ import duckdb
 import pytest
 
 from pipelines.definitions import defs
-from sandbox import World, WorldConfig, build_world
+from sandbox import WhaletConfig, World, WorldConfig, build_world
 from store import breaks
 from store.duck import SQL_DIR
 from tests.support.harness import completed, harness
@@ -68,6 +68,14 @@ MONEY_WORLD = WorldConfig(
         "payment_fee_mismatch": 2,
         "payment_return_missing": 2,
     },
+)
+STATE_WORLD = WorldConfig(
+    seed=23,
+    customers=3,
+    days=4,
+    entries_per_day=120,
+    anomalies={"closed_card_balance": 2, "wallet_freeze_mismatch": 2},
+    whalet=WhaletConfig(anomalies={"whalet_platform_mismatch": 2}),
 )
 BREAK_COLUMNS = (
     "check_name, account_id, entity_id, status, severity, transaction_id, "
@@ -177,6 +185,35 @@ def test_breaks_are_exactly_the_planted_trade_and_payment_anomalies(
             assert brk[field] == (None if want is None else Decimal(want)), (key, field)
         if key[0] == "payment_return_missing" and len(truth["transaction_ids"]) == 2:
             assert brk["related_transaction_id"] == truth["transaction_ids"][1]
+
+
+@pytest.mark.slow  # a whole world's run; tests/fixtures/recon holds each rule's worked example
+def test_breaks_are_exactly_the_planted_card_wallet_and_platform_states(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = build_world(STATE_WORLD)
+    with harness(world, tmp_path, monkeypatch, all_providers=True) as h:
+        first = STATE_WORLD.start_date
+        assert completed(h.run(first, first + timedelta(days=STATE_WORLD.days - 1)))
+        rows = h.query(f"select {BREAK_COLUMNS} from fct_breaks")
+    names = [c.strip() for c in BREAK_COLUMNS.split(",")]
+    found = by_identity([dict(zip(names, r, strict=True)) for r in rows])
+    assert len(found) == len(rows), "one break per planted entity"
+    manifest = world.manifest()["anomalies"]
+    planted = {(a["check_name"], a["account_id"], a["entity_id"]): a for a in manifest}
+    assert {k[0] for k in planted} == {
+        "closed_card_balance",
+        "wallet_freeze_mismatch",
+        "whalet_platform_mismatch",
+    }
+    assert {a.get("fault") for a in manifest} >= {"refund_short", "no_refund"}
+    assert set(found) == set(planted)
+    for key, truth in planted.items():
+        brk = found[key]
+        severity = "warn" if key[0] == "wallet_freeze_mismatch" else "error"
+        assert brk["status"] == "open" and brk["severity"] == severity, key
+        for field in ("expected", "actual", "difference"):
+            assert brk[field] == Decimal(truth[field]), (key, field)
 
 
 def test_card_activity_closes_at_the_reported_card_balance(

@@ -35,11 +35,11 @@ def test_manifest_shape(default_world: World) -> None:
             "jt_balance_composition": 2,
             "wallet_balance_mismatch": 1,
         },
-        "whalet": {"money_unit_mismatch": 2},
+        "whalet": {"money_unit_mismatch": 2, "whalet_platform_mismatch": 1},
     }
     rows = manifest["anomalies"]
     keys = [(a["provider"], a["check_name"], a["account_id"], a["entity_id"]) for a in rows]
-    assert keys == sorted(keys) and len(set(keys)) == len(keys) == 21 + 5 + 2
+    assert keys == sorted(keys) and len(set(keys)) == len(keys) == 24 + 5 + 3
     for a in rows:
         assert isinstance(a["account_id"], str) and isinstance(a["transaction_ids"], list)
         assert a["currency"] and a["detail"] and a["entity_type"]
@@ -51,7 +51,10 @@ def test_manifest_shape(default_world: World) -> None:
     by_provider = {p: [a for a in rows if a["provider"] == p] for p in manifest["providers"]}
     assert all(a["account_id"] == str(a["customer_id"]) for a in by_provider["openapi"])
     assert {a["account_id"] for a in by_provider["jt"]} == {default_world.jt.app_id}
-    assert {a["account_id"] for a in by_provider["whalet"]} <= set(default_world.whalet.user_ids)
+    assert {a["account_id"] for a in by_provider["whalet"]} <= {
+        *default_world.whalet.user_ids,
+        default_world.whalet.partner_id,
+    }
     assert all(a["currency"] == "THB" for a in by_provider["jt"])
     assert not any("customer_id" in a for a in by_provider["jt"] + by_provider["whalet"])
 

@@ -179,11 +179,14 @@ def test_clean_world_money_holds_and_planted_cents_are_off(
             client.close()
         manifest = world.manifest()
         assert found == manifest_findings(manifest, "whalet")
-    assert len(found) == 2
+    assert len(found) == 3
     for a in manifest["anomalies"]:
-        if a["provider"] == "whalet":
+        if a["provider"] == "whalet" and a["check_name"] == "money_unit_mismatch":
             assert a["entity_type"] == "money" and a["account_id"] in client.cred["user_ids"]
             assert int(a["difference"]) == int(a["actual"]) - int(a["expected"]) != 0
+        elif a["provider"] == "whalet":
+            assert a["entity_type"] == "platform" and a["account_id"] == client.cred["partner_id"]
+            assert Decimal(a["difference"]) == Decimal(a["actual"]) - Decimal(a["expected"]) != 0
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from store import breaks
 from tests.support.ledger import Ledger, fixture_names, load_fixture, matches
 
 
@@ -40,3 +41,13 @@ def test_a_resolved_gap_keeps_its_break_id(tmp_path: Path) -> None:
     assert (opened["status"], resolved["status"]) == ("open", "resolved")
     assert resolved["first_seen_at"] == opened["first_seen_at"]
     assert resolved["resolved_at"] > opened["first_seen_at"]
+
+
+def test_the_whalet_platform_check_says_when_it_cannot_tell(tmp_path: Path) -> None:
+    runs = load_fixture("whalet_platform_against_its_users")["runs"]
+    ledger = Ledger(tmp_path)
+    ledger.deliver(runs[0])
+    with ledger.connect() as con:
+        notes = breaks.cannot_tell(con, breaks.Settings())
+        assert "WHALET_USER_IDS_COMPLETE" in notes["whalet_platform_mismatch"]
+        assert breaks.cannot_tell(con, breaks.Settings(whalet_users_complete=True)) == {}

@@ -191,6 +191,8 @@ def harness(
                 "WHALET_CLIENT_ID": creds["client_id"],
                 "WHALET_SECRET_KEY": creds["secret_key"],
                 "WHALET_USER_IDS": ",".join(creds["user_ids"]),
+                # The sandbox's users are every user of its platform.
+                "WHALET_USER_IDS_COMPLETE": "true",
             }.items():
                 monkeypatch.setenv(name, value)
         with dg.instance_for_test() as instance:
@@ -226,4 +228,5 @@ PROVIDER_SETTINGS = (
     "WHALET_CLIENT_ID",
     "WHALET_SECRET_KEY",
     "WHALET_USER_IDS",
+    "WHALET_USER_IDS_COMPLETE",
 )

@@ -5,6 +5,10 @@ optionally wallet, rate, order, card and trade snapshots) in the provider's JSON
 the API's `total` for each window (the rows delivered, unless `api_totals` says otherwise); the
 rows are converted, landed as Parquet, loaded into DuckDB by key, staged, and reconciled,
 exactly as a pipeline run does. Then `fct_breaks` must hold the run's `expect` list.
+
+A run may also deliver Whalet readings (`whalet_balances`, `whalet_platform_balances`: rows
+of `account`, `fund_source`, `currency`, `balance`, every other money object 0) and
+check settings (`settings`, fields of `store.breaks.Settings`).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import duckdb
 import pyarrow as pa
 
 from connectors.openapi.rows import convert_rows
+from connectors.whalet.rows import convert_rows as convert_whalet_rows
 from store import breaks, duck, lake
 from store.datasets import dataset
 from store.warehouse import STAGING, ensure_raw_tables, load_new_snapshots, load_window
@@ -81,9 +86,15 @@ class Ledger:
                 if entity in run:
                     self._land_snapshot(entity, run[entity], taken_at)
                     load_new_snapshots(con, self.lake(), dataset(PROVIDER, entity))
+            for entity in ("balances", "platform_balances"):
+                if f"whalet_{entity}" in run:
+                    self._land_whalet(entity, run[f"whalet_{entity}"], taken_at)
+                    load_new_snapshots(con, self.lake(), dataset("whalet", entity))
             for model in STAGING:
                 duck.build_model(con, model)
-            breaks.reconcile(con, settings or breaks.Settings(), taken_at)
+            if settings is None:
+                settings = breaks.Settings(**run.get("settings", {}))
+            breaks.reconcile(con, settings, taken_at)
 
     def _land_window(
         self,
@@ -127,11 +138,40 @@ class Ledger:
         path = self.lake().snapshot_path(PROVIDER, entity, taken_at)
         self.lake().write(pa.Table.from_pylist(converted, schema=schema), path)
 
+    def _land_whalet(self, entity: str, rows: list[dict[str, Any]], taken_at: datetime) -> None:
+        extra: dict[str, Any] = {"_snapshot_at": taken_at, "_fetched_at": taken_at}
+        converted = []
+        for row in rows:
+            record = whalet_record(row["currency"], Decimal(str(row["balance"])))
+            converted += convert_whalet_rows(
+                entity, row["account"], row["fund_source"], [record], extra
+            ).rows
+        schema = dataset("whalet", entity).landed_schema()
+        path = self.lake().snapshot_path("whalet", entity, taken_at)
+        self.lake().write(pa.Table.from_pylist(converted, schema=schema), path)
+
     def breaks(self) -> list[dict[str, Any]]:
         with self.connect() as con:
             cursor = con.execute("select * from fct_breaks order by check_name, break_id")
             names = [d[0] for d in cursor.description or []]
             return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+
+
+def whalet_record(currency: str, balance: Decimal) -> dict[str, Any]:
+    """A Whalet currency balance record holding `balance`, its other money objects 0."""
+
+    def money_object(amount: Decimal, ccy: str) -> dict[str, Any]:
+        return {"amount": amount, "cent": int(amount * 100), "centFactor": 100, "currency": ccy}
+
+    zero = Decimal("0.00")
+    return {
+        "currency": currency,
+        "balance": money_object(balance, currency),
+        "orderQuota": money_object(zero, currency),
+        "rmbAmount": money_object(zero, "CNY"),
+        "pendingAmount": money_object(zero, currency),
+        "freezeAmount": money_object(zero, currency),
+    }
 
 
 def load_fixture(name: str) -> dict[str, Any]:

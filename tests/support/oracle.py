@@ -127,6 +127,10 @@ def reconcile(customer: dict[str, Any], fx_tolerance_bps: int = 50) -> set[Findi
         end = wallet_chain_end(entries, w["currency"])
         if end is not None and end != w["available_balance"]:
             found.add(("wallet_balance_mismatch", cid, f"{cid}:{w['currency']}"))
+        # One reading cannot show a frozen wallet moving (that needs two frozen readings
+        # around the movement); a negative freeze_balance it can.
+        if w["freeze_balance"] < 0:
+            found.add(("wallet_freeze_mismatch", cid, f"{cid}:{w['currency']}"))
 
     legs: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for e in entries:
@@ -153,6 +157,7 @@ def reconcile(customer: dict[str, Any], fx_tolerance_bps: int = 50) -> set[Findi
             by_record[e["record_id"]].append(e)
     principal: dict[str, Decimal] = defaultdict(Decimal)
     refunded: dict[str, Decimal] = defaultdict(Decimal)
+    closed_by_order: set[str] = set()
     for o in customer["orders"]:
         rows = by_record.get(o["order_id"], [])
         if o["status"] != 2:
@@ -163,6 +168,7 @@ def reconcile(customer: dict[str, Any], fx_tolerance_bps: int = 50) -> set[Findi
             principal[o["card_id"]] += o["amount"]
         else:
             refunded[o["card_id"]] += o["amount"]
+            closed_by_order.add(o["card_id"])
         if not rows:
             found.add(("order_debit_missing", cid, o["order_id"]))
         elif len(rows) > 1 or rows[0]["amount"] != o["total_amount"]:
@@ -179,6 +185,11 @@ def reconcile(customer: dict[str, Any], fx_tolerance_bps: int = 50) -> set[Findi
         balance = principal[cid_] + effects[cid_] - refunded[cid_]
         if balance != k["balance"] or principal[cid_] != k["limit"]:
             found.add(("card_balance_mismatch", cid, cid_))
+        # Every card's history is served whole, so what it held when closed is known.
+        held = principal[cid_] + effects[cid_]
+        refund_differs = cid_ in closed_by_order and refunded[cid_] != held
+        if k["status"] == 5 and (k["balance"] != 0 or refund_differs):
+            found.add(("closed_card_balance", cid, cid_))
     return found | refund_findings(cid, customer["trades"]) | payment_findings(cid, entries)
 
 

@@ -57,6 +57,7 @@ def service_environment(
         "WHALET_CLIENT_ID": whalet["client_id"],
         "WHALET_SECRET_KEY_FILE": _secret(secrets, "whalet_secret", whalet["secret_key"].encode()),
         "WHALET_USER_IDS": ",".join(whalet["user_ids"]),
+        "WHALET_USER_IDS_COMPLETE": "true",
     }
 
 

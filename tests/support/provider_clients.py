@@ -166,4 +166,4 @@ def pull_whalet(client: WhaletClient) -> dict[str, Any]:
         for fund in FUND_SOURCES
     }
     platform["all"] = client.data("/v1/wallet/queryPlatformBalance")["records"]
-    return {"users": users, "platform": platform}
+    return {"users": users, "platform": platform, "partner_id": client.cred["partner_id"]}

@@ -104,6 +104,21 @@ def reconcile_whalet(pulled: dict[str, Any]) -> set[Finding]:
         for record in records:
             for field in MONEY_FIELDS:
                 assert _cent_ok(record[field]), ("platform", record)
+    # Every user is pulled here, so the platform's balance must be their sum.
+    for fund, records in pulled["platform"].items():
+        if fund == "all":
+            continue
+        for record in records:
+            users = sum(
+                Decimal(r["balance"]["amount"])
+                for (_, f), rs in pulled["users"].items()
+                for r in rs
+                if f == fund and r["currency"] == record["currency"]
+            )
+            if Decimal(record["balance"]["amount"]) != users:
+                partner = pulled["partner_id"]
+                entity = f"{fund}:{record['currency']}"
+                found.add(("whalet", "whalet_platform_mismatch", partner, entity))
     return found
 
 
