@@ -194,7 +194,8 @@ def recon_models(
     )
     for o in outcomes:
         note = f" ({o.note})" if o.note else ""
-        report(context, f"{o.check.name}: {o.open} open, {o.pending} pending{note}")
+        explained = f", {o.explained} explained" if o.explained else ""
+        report(context, f"{o.check.name}: {o.open} open{explained}, {o.pending} pending{note}")
         yield dg.AssetCheckResult(
             asset_key=o.check.name,
             check_name="no_open_breaks",
@@ -202,6 +203,7 @@ def recon_models(
             severity=_severity(o.check),
             metadata={
                 "open_breaks": o.open,
+                "explained": o.explained,
                 "pending": o.pending,
                 "sample": dg.MetadataValue.md(_sample(o.sample)),
                 **({"note": o.note} if o.note else {}),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -13,10 +13,13 @@ import dagster as dg
 import duckdb
 import pytest
 
+from assets.resources import WarehouseResource
 from pipelines.definitions import defs
 from sandbox import WhaletConfig, World, WorldConfig, build_world
 from store import breaks
 from store.duck import SQL_DIR
+from store.workflow import EXPLAINED, Action
+from store.workflow_store import WorkflowStore
 from tests.support.harness import completed, harness
 
 LEDGER_KINDS = (
@@ -240,19 +243,42 @@ def test_checks_fail_with_open_breaks_and_pass_without_while_the_run_succeeds(
 ) -> None:
     cfg = WorldConfig(seed=5, customers=1, days=2, anomalies={"chain_gap": 1})
     world = build_world(cfg)
+    days = (cfg.start_date, cfg.start_date + timedelta(days=1))
     with harness(world, tmp_path, monkeypatch) as h:
-        result = h.run(cfg.start_date, cfg.start_date + timedelta(days=1))
-    evaluations = {
-        e.asset_check_key.asset_key.to_user_string(): e
-        for e in result.get_asset_check_evaluations()
-    }
-    assert set(evaluations) == set(breaks.CHECK_NAMES)
-    assert not evaluations["chain_gap"].passed
-    assert evaluations["chain_gap"].metadata["open_breaks"].value == 1
-    assert evaluations["chain_gap"].severity == dg.AssetCheckSeverity.ERROR
-    assert all(e.passed for k, e in evaluations.items() if k != "chain_gap")
-    # Breaks are findings: the run itself succeeded, and no step failed.
-    assert completed(result) and result.success
+        result = h.run(*days)
+        evaluations = {
+            e.asset_check_key.asset_key.to_user_string(): e
+            for e in result.get_asset_check_evaluations()
+        }
+        assert set(evaluations) == set(breaks.CHECK_NAMES)
+        assert not evaluations["chain_gap"].passed
+        assert evaluations["chain_gap"].metadata["open_breaks"].value == 1
+        assert evaluations["chain_gap"].severity == dg.AssetCheckSeverity.ERROR
+        assert all(e.passed for k, e in evaluations.items() if k != "chain_gap")
+        # Breaks are findings: the run itself succeeded, and no step failed.
+        assert completed(result) and result.success
+
+        # An analyst explains the gap for the numbers it has: as for alerts and
+        # --fail-on-breaks, it no longer fails the asset check, which still counts it.
+        ((break_id, status, expected, actual, difference),) = h.query(
+            "select break_id, status, expected, actual, difference from fct_breaks"
+        )
+        store = WorkflowStore(WarehouseResource(data_dir=str(h.data_dir)).workflow_url())
+        at = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+        store.record(
+            Action(
+                break_id, EXPLAINED, "alice", at, reason_code="provider_error_reported",
+                status=status, expected=expected, actual=actual, difference=difference,
+            )
+        )  # fmt: skip
+        store.close()
+        again = h.run(*days)
+    explained = {
+        e.asset_check_key.asset_key.to_user_string(): e for e in again.get_asset_check_evaluations()
+    }["chain_gap"]
+    assert explained.passed
+    assert explained.metadata["open_breaks"].value == 0
+    assert explained.metadata["explained"].value == 1
 
 
 MONEY_TYPES = re.compile(r"\b(double|float[48]?|real)\b|::\s*(double|float|real)", re.IGNORECASE)
