@@ -5,7 +5,8 @@ line, written by `recon ui-passwd NAME`); the hash is scrypt from the standard l
 nothing but the file holds a password's trace. Behind a reverse proxy that signs people in,
 `RECON_UI_TRUSTED_HEADER` names the header carrying the user name instead (only safe when the
 app is reachable through that proxy alone). Reading is open on loopback and closed elsewhere
-unless `RECON_UI_PROTECT_READS` says otherwise; writing always needs a user.
+unless `RECON_UI_PROTECT_READS` says otherwise; writing always needs a user. Repeated failed
+sign-ins for one name lock that name out for a while (`SignInLimiter`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ import hmac
 import ipaddress
 import os
 import secrets
-from collections.abc import Mapping
+import threading
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -127,3 +130,47 @@ class AppSettings:
             or (protect == "" and not is_loopback(host)),
             **extra,
         )
+
+
+class SignInLimiter:
+    """Failed sign-ins per user name: after `attempts` failures within `window` seconds the
+    name is refused until the oldest of them is `window` seconds old, whatever the password,
+    so a password cannot be guessed at the speed of the network. Per name rather than per
+    address, since an attacker can change address; the price is that someone guessing can
+    lock a name out for `window` seconds. In memory: one app process (`recon ui`)."""
+
+    def __init__(
+        self,
+        attempts: int = 5,
+        window: float = 15 * 60,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.attempts, self.window, self.clock = attempts, window, clock
+        self._failures: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, name: str, now: float) -> list[float]:
+        kept = [t for t in self._failures.get(name, []) if now - t < self.window]
+        if kept:
+            self._failures[name] = kept
+        else:
+            self._failures.pop(name, None)
+        return kept
+
+    def wait_seconds(self, name: str) -> int:
+        """Seconds until `name` may try again (0: it may now)."""
+        with self._lock:
+            now = self.clock()
+            recent = self._recent(name.lower(), now)
+            if len(recent) < self.attempts:
+                return 0
+            return max(1, int(recent[-self.attempts] + self.window - now + 0.999))
+
+    def failed(self, name: str) -> None:
+        with self._lock:
+            key = name.lower()
+            self._failures[key] = [*self._recent(key, self.clock()), self.clock()]
+
+    def succeeded(self, name: str) -> None:
+        with self._lock:
+            self._failures.pop(name.lower(), None)

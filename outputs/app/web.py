@@ -9,6 +9,7 @@ session's CSRF token and a post without it is refused; writing needs a signed-in
 from __future__ import annotations
 
 import hmac
+import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -30,7 +31,7 @@ from starlette.routing import Route
 from outputs import exports
 from outputs.amounts import money
 from outputs.app import queue as q
-from outputs.app.auth import AppSettings, verify_password
+from outputs.app.auth import AppSettings, SignInLimiter, verify_password
 from outputs.app.snapshot import (
     NotPublished,
     break_view,
@@ -57,6 +58,8 @@ SECURITY_HEADERS = {
     "x-frame-options": "DENY",
 }
 
+log = logging.getLogger("recon.ui")
+
 
 def _env() -> Environment:
     env = Environment(
@@ -81,6 +84,7 @@ class SecurityHeaders(BaseHTTPMiddleware):
 def build_app(settings: AppSettings) -> Starlette:
     env = _env()
     store = WorkflowStore(settings.workflow_url)
+    limiter = SignInLimiter()
 
     def user(request: Request) -> str | None:
         if settings.trusted_header:
@@ -238,9 +242,19 @@ def build_app(settings: AppSettings) -> Starlette:
         if not hmac.compare_digest(str(form.get("csrf", "")), csrf(request)):
             return refuse(request, 403, "This form has expired or did not come from this app.")
         name, password = str(form.get("name", "")), str(form.get("password", ""))
+        wait = limiter.wait_seconds(name)
+        if wait:
+            # Refused before the password is looked at: a right guess now tells nothing.
+            minutes = (wait + 59) // 60
+            return render(
+                request, "login.html", status=429, next=target, failed=False, locked=minutes
+            )
         stored = settings.users.get(name)
         if stored is None or not verify_password(password, stored):
+            limiter.failed(name)
+            log.warning("failed sign-in for a user name (%d characters)", len(name))
             return render(request, "login.html", status=401, next=target, failed=True)
+        limiter.succeeded(name)
         request.session.clear()  # a new session on sign-in: no fixation
         request.session["user"] = name
         return RedirectResponse(target, 303)

@@ -18,6 +18,7 @@ import openpyxl
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
+from outputs.app.auth import SignInLimiter
 from outputs.notebook import Snapshot
 from store.workflow_store import WorkflowStore
 from tests.support.triage import HOSTILE, USERS, Demo, Served, build_demo, serve_app
@@ -265,3 +266,30 @@ def test_reads_can_be_closed_and_a_trusted_proxy_header_signs_people_in(
         assert done.status_code == 303
         (action,) = WorkflowStore(proxied.settings.workflow_url).actions()
         assert (action.actor, action.action) == ("carol", "acknowledged")
+
+
+def test_a_name_is_locked_out_after_five_failed_sign_ins(served: Served) -> None:
+    """Over HTTP: five wrong passwords for one name, then even the right one is refused
+    (429) while another name still signs in; the limiter itself counts on its clock."""
+    with served.client() as c:
+        token = csrf_of(c.get("/login").text)
+        for _ in range(5):
+            wrong = c.post("/login", data={"name": "alice", "password": "nope", "csrf": token})
+            assert wrong.status_code == 401
+        right = {"name": "alice", "password": USERS["alice"], "csrf": token}
+        locked = c.post("/login", data=right)
+        assert locked.status_code == 429 and "Too many failed sign-ins" in locked.text
+        sign_in(c, "bob")  # another name is not locked
+
+    now = [0.0]
+    limiter = SignInLimiter(attempts=2, window=60, clock=lambda: now[0])
+    limiter.failed("Carol")
+    assert limiter.wait_seconds("carol") == 0
+    now[0] = 10
+    limiter.failed("carol")
+    assert limiter.wait_seconds("CAROL") == 50  # until the first failure is a window old
+    now[0] = 60
+    assert limiter.wait_seconds("carol") == 0
+    limiter.failed("carol")
+    limiter.succeeded("carol")
+    assert limiter.wait_seconds("carol") == 0
