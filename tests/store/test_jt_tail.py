@@ -19,8 +19,8 @@ from sandbox import JtConfig, WorldConfig, build_world
 from sandbox.jt_app import JtApp
 from sandbox.jt_sign import generate_merchant_key
 from sandbox.model import fmt_time
-from sandbox.world import World
 from sandbox.serve import serving
+from sandbox.world import World
 from store import lake
 from store.landing.jt import land_records_window, land_users
 from tests.support.counting import Counting
@@ -70,9 +70,7 @@ def test_a_tail_longer_than_31_days_is_read_in_windows_jt_allows(tmp_path: Path)
     assert min(lo for lo, _ in tail_windows) == tail_from
     assert max(hi for _, hi in tail_windows) == taken_at + timedelta(seconds=1)
 
-    rows, lo, hi = world.jt.records_window(
-        None, world.start + 86_400, world.now + 1, world.now
-    )
+    rows, lo, hi = world.jt.records_window(None, world.start + 86_400, world.now + 1, world.now)
     expected = {r.balance_ref_no for r in rows[lo:hi]}
     tail_dir = landing.entity_dir("jt", "balance_records_tail")
     (tail_file,) = list(Path(tail_dir).rglob("*.parquet"))
