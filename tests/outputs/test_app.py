@@ -18,6 +18,7 @@ import openpyxl
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
+from outputs.amounts import money
 from outputs.notebook import Snapshot
 from store.workflow_store import WorkflowStore
 from tests.support.triage import HOSTILE, USERS, Demo, Served, build_demo, serve_app
@@ -75,6 +76,21 @@ def test_analysts_work_the_queue_in_a_browser(demo: Demo, served: Served) -> Non
             page.goto(served.base_url)
             assert listed(page) == open_ids
             assert page.locator("#total").inner_text() == str(len(open_ids))
+
+            # The coverage page, one link away: a row per provider account and currency,
+            # with fct_coverage's exact volume.
+            page.click("#coverage-link")
+            covered = query(
+                demo, "select provider, account_id, currency, sum(volume) from fct_coverage "
+                "group by all order by all",
+            )  # fmt: skip
+            shown = page.locator("#coverage tbody tr[data-provider]")
+            assert shown.count() == len(covered) > 0
+            for i, (provider, account, currency, volume) in enumerate(covered):
+                row = shown.nth(i)
+                assert row.get_attribute("data-provider") == provider
+                assert row.get_attribute("data-account-id") == account
+                assert row.locator(".volume").inner_text() == money(volume, currency, "money")
 
             # Filter by check, then by currency as well: the form narrows the queue.
             page.goto(served.base_url)
