@@ -1,7 +1,8 @@
 """The reconciliation report: one self-contained HTML page from the published warehouse.
 
-Three views: breaks by check, provider and day; open breaks after each run; and each wallet
-with breaks, its balance along the ledger chain with the breaks marked. Charts are inline SVG
+Four views: breaks by check, provider and day; open breaks after each run; each wallet
+with breaks, its balance along the ledger chain with the breaks marked; and coverage, how much
+of the ledger the checks vouch for (fct_coverage). Charts are inline SVG
 and the style sheet is inline: the file opens with no network. The headline gives the amount at
 risk per currency and, with `RECON_UI_URL`, links into the triage app. Every value from the
 data is HTML-escaped, since provider text reaches `detail` and the ids unchanged.
