@@ -53,8 +53,8 @@ def test_recon_demo_prints_row_counts_and_the_readme_next_commands_work(tmp_path
     assert re.search(r"payment_return_missing\s+openapi\s+error\s+2\s", done.stdout)
     assert "Traceback" not in done.stderr and "STEP_FAILURE" not in done.stderr
     assert (
-        "28 anomalies (jt 5, openapi 21, whalet 2; docs/sandbox.md): "
-        "28 found as breaks, 0 breaks it did not plant"
+        "29 anomalies (jt 6, openapi 21, whalet 2; docs/sandbox.md): "
+        "29 found as breaks, 0 breaks it did not plant"
     ) in done.stdout
     _the_demo_run_carries_its_settings_as_config_and_no_secret(project / "data" / "demo")
     assert f"RECON_DATA_DIR={project / 'data' / 'demo'} .venv/bin/recon breaks" in done.stdout
