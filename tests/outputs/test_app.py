@@ -187,6 +187,7 @@ def test_every_page_escapes_provider_text_and_writes_need_a_csrf_token(
         assert client.post(act, data=assigned).status_code == 303
 
         pages = [client.get("/"), client.get("/", params={"q": HOSTILE}), client.get("/login")]
+        pages += [client.get("/coverage")]
         pages += [client.get(f"/breaks/{b}") for b in every]
         pages += [client.get("/breaks/" + HOSTILE.replace("/", "%2F"))]
         for response in pages:
@@ -266,11 +267,11 @@ def test_reads_can_be_closed_and_a_trusted_proxy_header_signs_people_in(
 ) -> None:
     (demo.data_dir / "workflow" / "workflow.sqlite").unlink(missing_ok=True)
     with serve_app(demo, tmp_path, RECON_UI_PROTECT_READS="1") as closed, closed.client() as c:
-        for path in ("/", "/export.csv", f"/breaks/{sorted(ids(demo))[0]}"):
+        for path in ("/", "/export.csv", f"/breaks/{sorted(ids(demo))[0]}", "/coverage"):
             refused = c.get(path)
             assert refused.status_code == 303 and refused.headers["location"].startswith("/login")
         sign_in(c, "bob")
-        assert c.get("/").status_code == 200
+        assert c.get("/").status_code == 200 and c.get("/coverage").status_code == 200
     header = {"RECON_UI_TRUSTED_HEADER": "X-Forwarded-User"}
     with serve_app(demo, tmp_path, **header) as proxied, proxied.client() as c:
         target = sorted(ids(demo))[0]
