@@ -1,7 +1,8 @@
 """The reconciliation report: one self-contained HTML page from the published warehouse.
 
-Three views: breaks by check, provider and day; open breaks after each run; and each wallet
-with breaks, its balance along the ledger chain with the breaks marked. Charts are inline SVG
+Four views: breaks by check, provider and day; open breaks after each run; each wallet
+with breaks, its balance along the ledger chain with the breaks marked; and coverage, how much
+of the ledger the checks vouch for (fct_coverage). Charts are inline SVG
 and the style sheet is inline: the file opens with no network. The headline gives the amount at
 risk per currency and, with `RECON_UI_URL`, links into the triage app. Every value from the
 data is HTML-escaped, since provider text reaches `detail` and the ids unchanged.
@@ -10,6 +11,7 @@ data is HTML-escaped, since provider text reaches `detail` and the ids unchanged
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -236,6 +238,48 @@ def wallets_section(data: ReportData) -> str:
     )
 
 
+def _share(value: Decimal | None) -> str:
+    return "" if value is None else f"{value}%"
+
+
+def coverage_section(data: ReportData) -> str:
+    rows = [
+        [
+            esc(c.provider),
+            esc(c.account_id),
+            esc(c.currency),
+            f"{esc(c.first_day.isoformat())} to {esc(c.last_day.isoformat())} ({c.days})",
+            str(c.entries),
+            esc(money(c.volume, c.currency, "money")),
+            _share(c.volume_share("chain")),
+            _share(c.volume_share("fx")),
+            _share(c.volume_share("order")),
+            f"{c.complete_days} of {c.days}",
+            "" if c.max_hours_to_landing is None else str(c.max_hours_to_landing),
+        ]
+        for c in data.coverage
+    ]
+    headers = [
+        "provider", "account", "currency", "days", "entries", "volume", "chain-linked",
+        "FX-paired", "order-matched", "days complete", "max hours to landing",
+    ]  # fmt: skip
+    body = (
+        table(headers, rows, dict.fromkeys((4, 5, 6, 7, 8, 9, 10), "n"))
+        if rows
+        else '<p class="note">No coverage in this warehouse (no ledger entries, or published '
+        "before fct_coverage existed).</p>"
+    )
+    return (
+        '<section id="coverage"><h2>4. Coverage: what the checks vouch for</h2>'
+        '<p class="note">Per provider account and currency over the loaded days (fct_coverage, '
+        "one row per day there): the share of the volume verified by a chain link on both "
+        "sides, by an exchange pairing and by an order match (an entry may count in several); "
+        "the days whose windows all landed complete; the longest wait from a day's end to its "
+        "ledger landing, in hours.</p>"
+        f'<div class="coverage">{body}</div></section>'
+    )
+
+
 def render_report(data: ReportData, generated_at: datetime, ui_url: str | None = None) -> str:
     body = "".join(
         (
@@ -243,6 +287,7 @@ def render_report(data: ReportData, generated_at: datetime, ui_url: str | None =
             by_check_section(data),
             over_time_section(data),
             wallets_section(data),
+            coverage_section(data),
         )
     )
     return (

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import duckdb
@@ -108,6 +108,50 @@ class Wallet:
 
 
 @dataclass(frozen=True)
+class Coverage:
+    """What the checks vouch for in one provider account's currency over the loaded days
+    (sql/reports/report_coverage.sql over fct_coverage): exact counts and volumes."""
+
+    provider: str
+    account_id: str
+    currency: str
+    days: int
+    first_day: date
+    last_day: date
+    entries: int
+    volume: Decimal
+    chain_verified_entries: int
+    chain_verified_volume: Decimal
+    fx_verified_entries: int
+    fx_verified_volume: Decimal
+    order_verified_entries: int
+    order_verified_volume: Decimal
+    complete_days: int
+    max_hours_to_landing: Decimal | None
+
+    def volume_share(self, way: str) -> Decimal | None:
+        """The share of the volume verified one `way` (chain, fx, order), in per cent to one
+        place: Decimal division, never floating point; None when nothing moved."""
+        verified: Decimal = getattr(self, f"{way}_verified_volume")
+        if not self.volume:
+            return None
+        return (verified * 100 / self.volume).quantize(Decimal("0.1"), ROUND_HALF_UP)
+
+
+def coverage(con: duckdb.DuckDBPyConnection) -> list[Coverage]:
+    """The coverage rows, or none from a snapshot published before fct_coverage existed."""
+    present = con.execute(
+        "select count(*) from duckdb_tables() where database_name = current_database() "
+        "and schema_name = 'main' and table_name = 'fct_coverage'"
+    ).fetchone()
+    if not present or not present[0]:
+        return []
+    return [
+        Coverage(**{**r, "account_id": str(r["account_id"])}) for r in _rows(con, "report_coverage")
+    ]
+
+
+@dataclass(frozen=True)
 class ReportData:
     publication: Publication | None
     totals: dict[str, int]
@@ -120,6 +164,7 @@ class ReportData:
     max_points: int
     # Open breaks of money checks: currency, sum of |difference|, breaks.
     at_risk: list[tuple[str, Decimal, int]] = field(default_factory=list)
+    coverage: list[Coverage] = field(default_factory=list)
 
 
 def at_risk(breaks: Sequence[Break]) -> list[tuple[str, Decimal, int]]:
@@ -241,4 +286,5 @@ def load_report(
         unplaced=[b for b in breaks if b.wallet_key is None],
         max_points=max_points,
         at_risk=at_risk(breaks),
+        coverage=coverage(con),
     )

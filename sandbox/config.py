@@ -32,6 +32,8 @@ JT_ANOMALY_KINDS: tuple[str, ...] = (
     "chain_gap",
     "entry_arithmetic",
     "wallet_balance_mismatch",
+    # Last: it books one more record, so it draws after every other kind.
+    "duplicate_entry",
 )
 
 WHALET_ANOMALY_KINDS: tuple[str, ...] = ("money_unit_mismatch", "whalet_platform_mismatch")
@@ -237,6 +239,7 @@ def default_config(seed: int = 7) -> WorldConfig:
                 "chain_gap": 1,
                 "entry_arithmetic": 1,
                 "wallet_balance_mismatch": 1,
+                "duplicate_entry": 1,
             }
         ),
         whalet=WhaletConfig(anomalies={"money_unit_mismatch": 2, "whalet_platform_mismatch": 1}),

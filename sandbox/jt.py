@@ -180,6 +180,10 @@ class JtWorld:
             "currency": self.currency,
             "transaction_ids": [r.balance_ref_no for r in p.records],
         }
+        if p.check_name == "duplicate_entry":
+            row["detail"] = "the same merchant order was credited twice under two balanceRefNos"
+            row.update(expected=None, actual=None, difference=None)
+            return row
         if p.check_name == "chain_gap":
             prev, missing, nxt = p.records
             expected, actual = prev.after, nxt.before

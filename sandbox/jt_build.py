@@ -9,6 +9,7 @@ the balances right (only `entry_arithmetic`), a shifted `balance` moves `baseBal
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 from sandbox.config import JT_ANOMALY_KINDS, WorldConfig
 from sandbox.jt import CREDIT, DEBIT, JtPlanted, JtRecord, JtUser, JtWorld, cod_share
@@ -234,6 +235,49 @@ class _Planter:
             r.served_amount = served if served > 0 else r.amount + delta
             self._take(r)
             self.planted.append(JtPlanted("entry_arithmetic", "entry", r.balance_ref_no, [r]))
+
+    def duplicate_entry(self, n: int) -> None:
+        """A credit booked a second time for the same merchant order: a copy of the record
+        (a new balanceRefNo, same order, business type and amount) a few seconds to minutes
+        later, before the user's next record, linked into the chain like any booking. Only
+        credits are copied, so no later balance falls (a user-level anomaly keeps its room)."""
+        cands = []
+        for u in self.users:
+            alone = self._standalone(u)
+            for i in alone:
+                r = u.records[i]
+                nxt = u.records[i + 1].create_time if i + 1 < len(u.records) else self.hi
+                if r.type == CREDIT and min(nxt, self.hi) - r.create_time > 10:
+                    cands.append((u, i))
+        if len(cands) < n:
+            raise self._too_few("duplicate_entry", n, len(cands))
+        for u, i in self.rng.sample(cands, n):
+            orig = u.records[i]
+            nxt = u.records[i + 1].create_time if i + 1 < len(u.records) else self.hi
+            t = orig.create_time + self.rng.randint(
+                5, min(900, min(nxt, self.hi) - orig.create_time - 1)
+            )
+            dup = replace(
+                orig,
+                balance_ref_no=self.ref_no(),
+                create_time=t,
+                seq=max(r.seq for r in u.records) + 1,
+                tie=self.rng.getrandbits(32),
+                served_amount=None,
+            )
+            u.records.insert(i + 1, dup)
+            u.link()
+            self._take(orig, dup)
+            self.planted.append(
+                JtPlanted("duplicate_entry", "entry", dup.balance_ref_no, records=[orig, dup])
+            )
+
+    def ref_no(self) -> str:
+        taken = {r.balance_ref_no for u in self.users for r in u.records}
+        while True:
+            ref = f"BR{self.rng.randrange(10**17, 10**18)}"
+            if ref not in taken:
+                return ref
 
     def wallet_balance_mismatch(self, n: int) -> None:
         for _ in range(n):

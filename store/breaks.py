@@ -175,6 +175,7 @@ CHECK_NAMES = tuple(c.name for c in CHECKS)
 # Built in this order: the unified ledger, helpers, every check, then the union and the history.
 LEDGER = "fct_ledger_entries"
 HELPERS = (
+    "int_ledger__unlinked",
     "int_wallets__reported",
     "int_ledger__grace",
     "int_exchanges__paired",
@@ -190,7 +191,9 @@ BREAK_EVENTS = "fct_break_events"
 # The tables that carry history from run to run (the rest are rebuilt every run).
 HISTORY = (BREAKS, BREAK_COUNTS, BREAK_EVENTS)
 # Marts built from the same staged data after the breaks, for analysts.
-MARTS: tuple[str, ...] = ("fct_card_activity",)
+# fct_coverage reads the checks' own tables (stretch ends, fx_amount_mismatch,
+# incomplete_window), so it is built after them, whole every run.
+MARTS: tuple[str, ...] = ("fct_card_activity", "fct_coverage")
 STATUSES = ("open", "pending", "resolved")
 # The analysts' workflow state of each break (store.break_workflow writes it after the fold).
 # The history has these columns from its first run, so the fold gives `fct_breaks` the same

@@ -86,10 +86,15 @@ def tail_entity(entity: str) -> str:
 
 
 def _jt(
-    entity: str, windowed: bool, tails: tuple[str, ...] = (), with_: str | None = None
+    entity: str,
+    windowed: bool,
+    tails: tuple[str, ...] = (),
+    with_: str | None = None,
+    history: bool = False,
 ) -> Dataset:
     schema = JT_SCHEMAS[entity]
-    return Dataset("jt", entity, schema, windowed, major_columns(entity), tails, landed_with=with_)
+    derived = major_columns(entity)
+    return Dataset("jt", entity, schema, windowed, derived, tails, history, with_)
 
 
 DATASETS: tuple[Dataset, ...] = (
@@ -99,7 +104,7 @@ DATASETS: tuple[Dataset, ...] = (
     Dataset("openapi", "wallets", OPENAPI_SCHEMAS["wallets"], False, tails=("transactions",)),
     Dataset("openapi", "cards", OPENAPI_SCHEMAS["cards"], False, tails=("orders", "card_trades")),
     Dataset("openapi", "exchange_rates", OPENAPI_SCHEMAS["exchange_rates"], False),
-    _jt("balance_records", True),
+    _jt("balance_records", True, history=True),
     _jt("users", False, ("balance_records",)),
     _jt("user_totals", False, with_="users"),
     Dataset("whalet", "balances", WHALET_SCHEMAS["balances"], False),

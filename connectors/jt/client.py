@@ -153,19 +153,40 @@ class JtClient:
             fmt,
         )
 
+    def records_since(self, start: datetime, end: datetime) -> Whole:
+        """Balance records with start <= createTime < end over any span: JT serves at most
+        `max_window_days` per request, so a longer span is read in consecutive windows of
+        that length, each whole (`records`), their rows joined and their totals added. An
+        empty span (start at or after end: the newest landed day is today) reads nothing,
+        which JT would refuse as a bad parameter."""
+        step = timedelta(days=self.profile.max_window_days)
+        rows: list[Any] = []
+        total = attempts = slices = 0
+        lo = start
+        while lo < end:
+            hi = min(lo + step, end)
+            whole = self.records(lo, hi)
+            rows.extend(whole.rows)
+            total += whole.total
+            attempts += whole.attempts
+            slices += whole.slices
+            lo = hi
+        return Whole(rows, total, max(attempts, 1), max(slices, 1))
+
     def read_bracketed(
         self, tail_from: datetime | None, until: datetime
     ) -> tuple[Bracketed, JtUsers]:
-        """The users, read between two reads of the records since `tail_from` (to `until`).
+        """The users, read between two reads of the records since `tail_from` (to `until`),
+        however long ago that is (in windows JT allows, `records_since`).
 
         Without `tail_from` (no window landed yet) there is nothing to compare with.
         """
-        if tail_from is None or until - tail_from > timedelta(days=self.profile.max_window_days):
+        if tail_from is None:
             users = self.users()
             return Bracketed(users.rows, {}, False, 1), users
         users, tails, consistent, attempts = bracket(
             self.users,
-            lambda: {"records": self.records(tail_from, until).rows},
+            lambda: {"records": self.records_since(tail_from, until).rows},
             {"records": self.profile.record_key},
             self.window_attempts,
         )

@@ -20,10 +20,12 @@ from connectors.redact import redact
 from outputs.report_data import (
     TEMP_VIEWS,
     Break,
+    Coverage,
     RunPoint,
     Wallet,
     attach,
 )
+from outputs.report_data import coverage as coverage_rows
 from store.datasets import DATASETS
 from store.duck import sql_text
 from store.publish import Publication, read_publication
@@ -64,6 +66,11 @@ def queue_rows(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
 
 def runs(con: duckdb.DuckDBPyConnection) -> list[RunPoint]:
     return [RunPoint(*r.values()) for r in rows(con, sql_text("report_breaks_over_time"))]
+
+
+def coverage(con: duckdb.DuckDBPyConnection) -> list[Coverage]:
+    """What the checks vouch for per provider account and currency (as the report shows it)."""
+    return coverage_rows(con)
 
 
 def publication(con: duckdb.DuckDBPyConnection) -> Publication | None:

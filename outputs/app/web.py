@@ -35,6 +35,7 @@ from outputs.app.auth import AppSettings, SignInLimiter, verify_password
 from outputs.app.snapshot import (
     NotPublished,
     break_view,
+    coverage,
     open_snapshot,
     publication,
     queue_rows,
@@ -266,6 +267,13 @@ def build_app(settings: AppSettings) -> Starlette:
         request.session.clear()
         return RedirectResponse("/", 303)
 
+    async def coverage_page(request: Request) -> Response:
+        if not may_read(request):
+            return to_login(request)
+        with open_snapshot(settings.published) as con:
+            rows, pub = coverage(con), publication(con)
+        return render(request, "coverage.html", rows=rows, publication=pub)
+
     async def export(request: Request) -> Response:
         if not may_read(request):
             return to_login(request)
@@ -303,6 +311,7 @@ def build_app(settings: AppSettings) -> Starlette:
             Route("/login", login, methods=["GET", "POST"]),
             Route("/logout", logout, methods=["POST"]),
             Route("/export.{kind}", export),
+            Route("/coverage", coverage_page),
         ],
         middleware=[
             Middleware(SecurityHeaders),

@@ -1,4 +1,4 @@
--- Entries booked twice: the same movement under a second transaction id, or an entry key redelivered with different amounts or balances.
+-- Entries booked twice: the same movement under a second transaction id (OPEN-API) or balance record number (JT), or an entry key redelivered with different amounts or balances.
 -- Grain: one row per duplicate entry (the later booking, or the redelivered key).
 with entries as (
     select * from stg_openapi__transactions
@@ -6,6 +6,14 @@ with entries as (
 
 versions as (
     select * from raw_openapi__transactions_history
+),
+
+jt_records as (
+    select * from stg_jt__balance_records
+),
+
+jt_versions as (
+    select * from raw_jt__balance_records_history
 ),
 
 movements as (
@@ -96,10 +104,101 @@ conflicting as (
     from first_conflict
 ),
 
+jt_movements as (
+    -- A JT movement is identified by the merchant's order id: the same order cannot move a
+    -- user's wallet twice in the same direction, for the same business and amount.
+    select
+        *,
+        first_value(balance_ref_no) over w_movement as first_balance_ref_no,
+        row_number() over w_movement as booking_no
+    from jt_records
+    where mch_order_id is not null
+    window w_movement as (
+        partition by
+            provider, account_id, mch_uuid, record_type, business_type, mch_order_id, amount
+        order by created_at, balance_ref_no
+    )
+),
+
+jt_rebooked as (
+    select
+        provider,
+        account_id,
+        balance_ref_no as transaction_id,
+        first_balance_ref_no as related_transaction_id,
+        currency,
+        cast(null as decimal(38, 8)) as expected,
+        cast(null as decimal(38, 8)) as actual,
+        cast(null as decimal(38, 8)) as difference,
+        format(
+            'Balance record {} books {} {} ({} {}) for merchant order {} of user {} a second '
+            || 'time (first booked as {}).',
+            balance_ref_no, amount::varchar, currency, record_type, coalesce(business_type, ''),
+            mch_order_id, mch_uuid, first_balance_ref_no
+        ) as detail,
+        balance_ref_no as break_key,
+        _source_file as source_file,
+        _window_start as window_start,
+        _window_end as window_end
+    from jt_movements
+    where booking_no > 1
+),
+
+jt_first_conflict as (
+    -- As for OPEN-API: JT served this balance record before with another amount or other
+    -- balances (its key is the app and balanceRefNo). The earliest such version is reported.
+    select
+        current_row.*,
+        old.amount as old_amount,
+        old.before_balance as old_before_balance,
+        old.after_balance as old_after_balance,
+        old._fetched_at as old_fetched_at
+    from jt_records as current_row
+    inner join jt_versions as old
+        on current_row.account_id = old.app_id
+        and current_row.balance_ref_no = old.balance_ref_no
+    where old.amount_minor <> current_row.amount_minor
+        or old.before_balance_minor <> current_row.before_balance_minor
+        or old.after_balance_minor <> current_row.after_balance_minor
+    qualify row_number() over (
+        partition by current_row.account_id, current_row.balance_ref_no
+        order by old._replaced_at, old._fetched_at
+    ) = 1
+),
+
+jt_conflicting as (
+    select
+        provider,
+        account_id,
+        balance_ref_no as transaction_id,
+        cast(null as varchar) as related_transaction_id,
+        currency,
+        cast(old_amount as decimal(38, 8)) as expected,
+        cast(amount as decimal(38, 8)) as actual,
+        cast(amount - old_amount as decimal(38, 8)) as difference,
+        format(
+            'Balance record {} of user {} was delivered again with different content: amount '
+            || '{} (was {} when first fetched at {}), balances {} -> {} (were {} -> {}).',
+            balance_ref_no, mch_uuid, amount::varchar, old_amount::varchar,
+            strftime(old_fetched_at, '%Y-%m-%d %H:%M:%S'),
+            before_balance::varchar, after_balance::varchar,
+            old_before_balance::varchar, old_after_balance::varchar
+        ) as detail,
+        balance_ref_no || ':redelivered' as break_key,
+        _source_file as source_file,
+        _window_start as window_start,
+        _window_end as window_end
+    from jt_first_conflict
+),
+
 findings as (
     select * from rebooked
     union all by name
     select * from conflicting
+    union all by name
+    select * from jt_rebooked
+    union all by name
+    select * from jt_conflicting
 ),
 
 final as (

@@ -19,6 +19,7 @@ import pytest
 from playwright.sync_api import Page, sync_playwright
 
 from outputs.app.auth import SignInLimiter
+from outputs.amounts import money
 from outputs.notebook import Snapshot
 from store.workflow_store import WorkflowStore
 from tests.support.triage import HOSTILE, USERS, Demo, Served, build_demo, serve_app
@@ -76,6 +77,21 @@ def test_analysts_work_the_queue_in_a_browser(demo: Demo, served: Served) -> Non
             page.goto(served.base_url)
             assert listed(page) == open_ids
             assert page.locator("#total").inner_text() == str(len(open_ids))
+
+            # The coverage page, one link away: a row per provider account and currency,
+            # with fct_coverage's exact volume.
+            page.click("#coverage-link")
+            covered = query(
+                demo, "select provider, account_id, currency, sum(volume) from fct_coverage "
+                "group by all order by all",
+            )  # fmt: skip
+            shown = page.locator("#coverage tbody tr[data-provider]")
+            assert shown.count() == len(covered) > 0
+            for i, (provider, account, currency, volume) in enumerate(covered):
+                row = shown.nth(i)
+                assert row.get_attribute("data-provider") == provider
+                assert row.get_attribute("data-account-id") == account
+                assert row.locator(".volume").inner_text() == money(volume, currency, "money")
 
             # Filter by check, then by currency as well: the form narrows the queue.
             page.goto(served.base_url)
@@ -172,6 +188,7 @@ def test_every_page_escapes_provider_text_and_writes_need_a_csrf_token(
         assert client.post(act, data=assigned).status_code == 303
 
         pages = [client.get("/"), client.get("/", params={"q": HOSTILE}), client.get("/login")]
+        pages += [client.get("/coverage")]
         pages += [client.get(f"/breaks/{b}") for b in every]
         pages += [client.get("/breaks/" + HOSTILE.replace("/", "%2F"))]
         for response in pages:
@@ -251,11 +268,11 @@ def test_reads_can_be_closed_and_a_trusted_proxy_header_signs_people_in(
 ) -> None:
     (demo.data_dir / "workflow" / "workflow.sqlite").unlink(missing_ok=True)
     with serve_app(demo, tmp_path, RECON_UI_PROTECT_READS="1") as closed, closed.client() as c:
-        for path in ("/", "/export.csv", f"/breaks/{sorted(ids(demo))[0]}"):
+        for path in ("/", "/export.csv", f"/breaks/{sorted(ids(demo))[0]}", "/coverage"):
             refused = c.get(path)
             assert refused.status_code == 303 and refused.headers["location"].startswith("/login")
         sign_in(c, "bob")
-        assert c.get("/").status_code == 200
+        assert c.get("/").status_code == 200 and c.get("/coverage").status_code == 200
     header = {"RECON_UI_TRUSTED_HEADER": "X-Forwarded-User"}
     with serve_app(demo, tmp_path, **header) as proxied, proxied.client() as c:
         target = sorted(ids(demo))[0]

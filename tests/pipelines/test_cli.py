@@ -56,8 +56,8 @@ def test_recon_demo_prints_row_counts_and_the_readme_next_commands_work(tmp_path
     assert re.search(r"whalet_platform_mismatch\s+whalet\s+error\s+1\s", done.stdout)
     assert "Traceback" not in done.stderr and "STEP_FAILURE" not in done.stderr
     assert (
-        "32 anomalies (jt 5, openapi 24, whalet 3; docs/sandbox.md): "
-        "32 found as breaks, 0 breaks it did not plant"
+        "33 anomalies (jt 6, openapi 24, whalet 3; docs/sandbox.md): "
+        "33 found as breaks, 0 breaks it did not plant"
     ) in done.stdout
     _the_demo_run_carries_its_settings_as_config_and_no_secret(project / "data" / "demo")
     assert f"RECON_DATA_DIR={project / 'data' / 'demo'} .venv/bin/recon breaks" in done.stdout

@@ -69,6 +69,7 @@ def test_default_world_manifest_names_exactly_the_violations(
         {"chain_gap": 2},
         {"entry_arithmetic": 3},
         {"wallet_balance_mismatch": 2},
+        {"duplicate_entry": 2},
         {"jt_balance_composition": 1},
         {"jt_balance_composition": 3},
     ],
@@ -162,4 +163,4 @@ def test_too_many_anomalies_fail_with_a_clear_error(jt: JtConfig, message: str) 
 
 def test_unknown_anomaly_kinds_are_refused() -> None:
     with pytest.raises(ValueError, match="unknown JT anomaly kinds"):
-        JtConfig(anomalies={"duplicate_entry": 1})
+        JtConfig(anomalies={"fx_missing_leg": 1})

@@ -31,6 +31,7 @@ def test_manifest_shape(default_world: World) -> None:
         "openapi": {k: v for k, v in sorted(default_world.cfg.anomalies.items())},
         "jt": {
             "chain_gap": 1,
+            "duplicate_entry": 1,
             "entry_arithmetic": 1,
             "jt_balance_composition": 2,
             "wallet_balance_mismatch": 1,
@@ -39,7 +40,7 @@ def test_manifest_shape(default_world: World) -> None:
     }
     rows = manifest["anomalies"]
     keys = [(a["provider"], a["check_name"], a["account_id"], a["entity_id"]) for a in rows]
-    assert keys == sorted(keys) and len(set(keys)) == len(keys) == 24 + 5 + 3
+    assert keys == sorted(keys) and len(set(keys)) == len(keys) == 24 + 6 + 3
     for a in rows:
         assert isinstance(a["account_id"], str) and isinstance(a["transaction_ids"], list)
         assert a["currency"] and a["detail"] and a["entity_type"]

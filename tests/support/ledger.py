@@ -1,7 +1,8 @@
 """Runs hand-written ledgers (tests/fixtures/recon/*.json) through the real load and check path.
 
-A fixture is a story in runs. Each run delivers some day windows of ledger rows (and
-optionally wallet, rate, order, card and trade snapshots) in the provider's JSON shape, with
+A fixture is a story in runs. Each run delivers some day windows of ledger rows (OPEN-API
+`windows`; JT balance records `jt_windows`, in minor units) and optionally wallet, rate,
+order, card and trade snapshots, in the provider's JSON shape, with
 the API's `total` for each window (the rows delivered, unless `api_totals` says otherwise); the
 rows are converted, landed as Parquet, loaded into DuckDB by key, staged, and reconciled,
 exactly as a pipeline run does. Then `fct_breaks` must hold the run's `expect` list.
@@ -23,6 +24,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from connectors.jt.rows import convert_rows as jt_rows
 from connectors.openapi.rows import convert_rows
 from connectors.whalet.rows import convert_rows as convert_whalet_rows
 from store import breaks, duck, lake
@@ -32,6 +34,7 @@ from store.warehouse import STAGING, ensure_raw_tables, load_new_snapshots, load
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "recon"
 PROVIDER = "openapi"
 CUSTOMER = 10001001
+JT_APP = "jt-app-1"
 FIRST_RUN = datetime(2026, 11, 10, 2, 30)
 
 ENTRY_DEFAULTS: dict[str, Any] = {
@@ -82,6 +85,10 @@ class Ledger:
                     total = totals.get(entity, {}).get(day_text, len(rows))
                     self._land_window(entity, day, rows, taken_at, int(total))
                     load_window(con, self.lake(), dataset(PROVIDER, entity), day)
+            for day_text, rows in run.get("jt_windows", {}).items():
+                day = date.fromisoformat(day_text)
+                self._land_jt_window(day, rows, taken_at)
+                load_window(con, self.lake(), dataset("jt", "balance_records"), day)
             for entity in ("wallets", "cards", "exchange_rates"):
                 if entity in run:
                     self._land_snapshot(entity, run[entity], taken_at)
@@ -124,6 +131,24 @@ class Ledger:
             day,
             lake.with_counts(table, fetched_at, counts),
             pa.table({}),
+        )
+
+    def _land_jt_window(self, day: date, rows: list[dict[str, Any]], fetched_at: datetime) -> None:
+        """A day of JT balance records (JT's shape: minor units) for app JT_APP, landed as
+        the pipeline lands it; the API's total is the rows delivered."""
+        start = datetime(day.year, day.month, day.day)
+        extra = {
+            "_window_start": start,
+            "_window_end": start + timedelta(days=1),
+            "_fetched_at": fetched_at,
+        }
+        converted = jt_rows("balance_records", JT_APP, rows, extra)
+        assert not converted.quarantined, converted.quarantined
+        ds = dataset("jt", "balance_records")
+        table = pa.Table.from_pylist(converted.rows, schema=ds.landed_schema())
+        counts = [lake.WindowCount(JT_APP, len(rows), len(converted.rows), 0)]
+        self.lake().replace_window(
+            "jt", ds.entity, day, lake.with_counts(table, fetched_at, counts), pa.table({})
         )
 
     def _land_snapshot(self, entity: str, rows: list[dict[str, Any]], taken_at: datetime) -> None:

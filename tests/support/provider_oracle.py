@@ -75,6 +75,15 @@ def reconcile_jt(pulled: dict[str, Any]) -> set[Finding]:
             found.add(("jt", "entry_arithmetic", app_id, r["balanceRefNo"]))
     for gap in jt_gaps(records):
         found.add(("jt", "chain_gap", app_id, gap["mchUuid"]))
+    # The same merchant order moving a user's wallet twice alike: the later booking.
+    movements: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
+    for r in records:
+        if r["mchOrderId"]:
+            key = (r["mchUuid"], r["type"], r["businessType"], r["mchOrderId"], r["amount"])
+            movements[key].append(r)
+    for booked in movements.values():
+        for later in sorted(booked, key=lambda r: (r["createTime"], r["balanceRefNo"]))[1:]:
+            found.add(("jt", "duplicate_entry", app_id, later["balanceRefNo"]))
     chains = jt_chains(records)
     for u in balance["list"]:
         chain = chains.get(u["mchUuid"], [])
