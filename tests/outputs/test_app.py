@@ -18,8 +18,8 @@ import openpyxl
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
-from outputs.app.auth import SignInLimiter
 from outputs.amounts import money
+from outputs.app.auth import SignInLimiter
 from outputs.notebook import Snapshot
 from store.workflow_store import WorkflowStore
 from tests.support.triage import HOSTILE, USERS, Demo, Served, build_demo, serve_app
