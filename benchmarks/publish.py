@@ -27,7 +27,7 @@ from store.duck import connect_file
 BASELINE_ROWS = 600_000
 LARGE_ROWS = 3_000_000
 CHANGED = 15_000  # about one night's changed entries in benchmarks/nightly.py
-ROUNDS = 3
+ROUNDS = 9
 
 
 def _table(path: Path, rows: int, keyed: bool) -> None:
