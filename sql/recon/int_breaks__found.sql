@@ -29,6 +29,10 @@ with findings as (
     union all by name
     select * from payment_return_missing
     union all by name
+    select * from transfer_unmatched
+    union all by name
+    select * from transfer_amount_mismatch
+    union all by name
     select * from jt_balance_composition
     union all by name
     select * from money_unit_mismatch

@@ -1,7 +1,8 @@
 """Runs hand-written ledgers (tests/fixtures/recon/*.json) through the real load and check path.
 
 A fixture is a story in runs. Each run delivers some day windows of ledger rows (and
-optionally wallet, rate, order, card and trade snapshots) in the provider's JSON shape, with
+optionally wallet, rate, order, card and trade snapshots, and JT balance-record windows under
+`jt_windows`) in the provider's JSON shape, with
 the API's `total` for each window (the rows delivered, unless `api_totals` says otherwise); the
 rows are converted, landed as Parquet, loaded into DuckDB by key, staged, and reconciled,
 exactly as a pipeline run does. Then `fct_breaks` must hold the run's `expect` list.
@@ -19,6 +20,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from connectors.jt.rows import convert_rows as convert_jt_rows
 from connectors.openapi.rows import convert_rows
 from store import breaks, duck, lake
 from store.datasets import dataset
@@ -27,6 +29,7 @@ from store.warehouse import STAGING, ensure_raw_tables, load_new_snapshots, load
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "recon"
 PROVIDER = "openapi"
 CUSTOMER = 10001001
+JT_APP = "a1b2c3d4e5f60718293a4b5c6d7e8f90"
 FIRST_RUN = datetime(2026, 11, 10, 2, 30)
 
 ENTRY_DEFAULTS: dict[str, Any] = {
@@ -77,6 +80,11 @@ class Ledger:
                     total = totals.get(entity, {}).get(day_text, len(rows))
                     self._land_window(entity, day, rows, taken_at, int(total))
                     load_window(con, self.lake(), dataset(PROVIDER, entity), day)
+            for entity, windows in run.get("jt_windows", {}).items():
+                for day_text, rows in windows.items():
+                    day = date.fromisoformat(day_text)
+                    self._land_window(entity, day, rows, taken_at, len(rows), "jt")
+                    load_window(con, self.lake(), dataset("jt", entity), day)
             for entity in ("wallets", "cards", "exchange_rates"):
                 if entity in run:
                     self._land_snapshot(entity, run[entity], taken_at)
@@ -92,6 +100,7 @@ class Ledger:
         rows: list[dict[str, Any]],
         fetched_at: datetime,
         api_total: int,
+        provider: str = PROVIDER,
     ) -> None:
         """Land a window as the pipeline does; the API's total is the rows delivered unless
         the fixture says the API reported another (`api_totals`)."""
@@ -101,14 +110,19 @@ class Ledger:
             "_window_end": start + timedelta(days=1),
             "_fetched_at": fetched_at,
         }
-        raw = [entry(r) for r in rows] if entity == "transactions" else rows
-        converted = convert_rows(entity, CUSTOMER, raw, extra)
+        if provider == "jt":
+            account = JT_APP
+            converted = convert_jt_rows(entity, JT_APP, rows, extra)
+        else:
+            account = str(CUSTOMER)
+            raw = [entry(r) for r in rows] if entity == "transactions" else rows
+            converted = convert_rows(entity, CUSTOMER, raw, extra)
         assert not converted.quarantined, converted.quarantined
-        schema = dataset(PROVIDER, entity).landed_schema()
+        schema = dataset(provider, entity).landed_schema()
         table = pa.Table.from_pylist(converted.rows, schema=schema)
-        counts = [lake.WindowCount(str(CUSTOMER), api_total, len(converted.rows), 0)]
+        counts = [lake.WindowCount(account, api_total, len(converted.rows), 0)]
         self.lake().replace_window(
-            PROVIDER,
+            provider,
             entity,
             day,
             lake.with_counts(table, fetched_at, counts),
