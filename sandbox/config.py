@@ -23,7 +23,11 @@ ANOMALY_KINDS: tuple[str, ...] = (
     "refund_without_origin",
     "payment_fee_mismatch",
     "payment_return_missing",
+    # Transfers between OPEN-API and JT (sandbox/transfers.py); reported on the OPEN-API side.
+    "transfer_unmatched",
+    "transfer_amount_mismatch",
 )
+TRANSFER_KINDS: tuple[str, ...] = ("transfer_unmatched", "transfer_amount_mismatch")
 
 JT_ANOMALY_KINDS: tuple[str, ...] = (
     "jt_balance_composition",
@@ -151,6 +155,8 @@ class WorldConfig:
     timezone: str = "UTC"
     anomalies: dict[str, int] = field(default_factory=dict)
     late_entry_rate: float = 0.01
+    # Transfers between the OPEN-API wallet in JT's currency and JT users, a day, both ways.
+    transfers_per_day: int = 0
     faults: FaultConfig = field(default_factory=FaultConfig)
     jt: JtConfig = field(default_factory=JtConfig)
     whalet: WhaletConfig = field(default_factory=WhaletConfig)
@@ -167,6 +173,17 @@ class WorldConfig:
             raise ValueError("a world needs at least 1 customer, 2 days and 10 entries per day")
         if len(set(self.currencies)) < 2 or not set(self.card_currencies) <= set(self.currencies):
             raise ValueError("need two or more currencies, and card currencies among them")
+        if self.transfers_per_day < 0:
+            raise ValueError("transfers_per_day must not be negative")
+        wants_transfers = self.transfers_per_day or any(
+            self.anomalies.get(k) for k in TRANSFER_KINDS
+        )
+        if wants_transfers and self.jt.currency not in self.currencies:
+            # A transfer arrives in the currency it left in (providers.md §4).
+            raise ValueError(
+                f"transfers need an OPEN-API wallet in JT's currency {self.jt.currency}: "
+                "add it to currencies"
+            )
 
     def with_anomalies(self, **counts: int) -> WorldConfig:
         return replace(self, anomalies=counts)
@@ -226,7 +243,12 @@ def default_config(seed: int = 7) -> WorldConfig:
             "refund_without_origin": 3,
             "payment_fee_mismatch": 1,
             "payment_return_missing": 2,
+            "transfer_unmatched": 1,
+            "transfer_amount_mismatch": 1,
         },
+        # A THB wallet at OPEN-API for the transfers to and from the JT wallet (in THB).
+        currencies=("USD", "HKD", "EUR", "CNY", "THB"),
+        transfers_per_day=3,
         jt=JtConfig(
             anomalies={
                 "jt_balance_composition": 2,
