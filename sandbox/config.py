@@ -8,6 +8,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from sandbox import rates
+
 ANOMALY_KINDS: tuple[str, ...] = (
     "entry_arithmetic",
     "chain_gap",
@@ -175,15 +177,17 @@ class WorldConfig:
             raise ValueError("need two or more currencies, and card currencies among them")
         if self.transfers_per_day < 0:
             raise ValueError("transfers_per_day must not be negative")
-        wants_transfers = self.transfers_per_day or any(
-            self.anomalies.get(k) for k in TRANSFER_KINDS
-        )
-        if wants_transfers and self.jt.currency not in self.currencies:
-            # A transfer arrives in the currency it left in (providers.md §4).
-            raise ValueError(
-                f"transfers need an OPEN-API wallet in JT's currency {self.jt.currency}: "
-                "add it to currencies"
-            )
+        if self.has_transfers and self.jt.currency not in self.currencies:
+            # A transfer arrives in the currency it left in (providers.md §4): it leaves from
+            # (or arrives at) a wallet in JT's currency, which every customer then has.
+            object.__setattr__(self, "currencies", (*self.currencies, self.jt.currency))
+        if self.has_transfers and not rates.supported(self.jt.currency):
+            raise ValueError(f"the sandbox has no reference rate for JT's {self.jt.currency}")
+
+    @property
+    def has_transfers(self) -> bool:
+        """Whether the world moves money between OPEN-API and JT (sandbox.transfers)."""
+        return bool(self.transfers_per_day or any(self.anomalies.get(k) for k in TRANSFER_KINDS))
 
     def with_anomalies(self, **counts: int) -> WorldConfig:
         return replace(self, anomalies=counts)
@@ -246,8 +250,7 @@ def default_config(seed: int = 7) -> WorldConfig:
             "transfer_unmatched": 1,
             "transfer_amount_mismatch": 1,
         },
-        # A THB wallet at OPEN-API for the transfers to and from the JT wallet (in THB).
-        currencies=("USD", "HKD", "EUR", "CNY", "THB"),
+        # Every customer also has a THB wallet, for the transfers to and from JT (in THB).
         transfers_per_day=3,
         jt=JtConfig(
             anomalies={

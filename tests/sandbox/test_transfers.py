@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from sandbox import JtApp, World, WorldConfig, build_world
+from sandbox import JtApp, JtConfig, World, WorldConfig, build_world
 from tests.support.oracle import manifest_findings, reconcile, transfer_findings
 from tests.support.provider_clients import JtClient, pull_jt
 from tests.support.provider_oracle import manifest_findings as provider_manifest_findings
@@ -83,8 +83,11 @@ def test_a_world_without_transfers_is_the_world_it_was() -> None:
     assert not any(r.mch_order_id.startswith("TRF") for u in plain.jt.users for r in u.records)
 
 
-def test_transfers_need_a_wallet_in_jts_currency() -> None:
-    with pytest.raises(ValueError, match="wallet in JT's currency THB"):
-        WorldConfig(transfers_per_day=1)
-    with pytest.raises(ValueError, match="wallet in JT's currency THB"):
-        WorldConfig(anomalies={"transfer_unmatched": 1})
+def test_a_world_with_transfers_gets_a_wallet_in_jts_currency() -> None:
+    cfg = WorldConfig(anomalies={"transfer_unmatched": 1})
+    assert cfg.currencies == (*WorldConfig().currencies, "THB")
+    assert WorldConfig.from_json(cfg.to_json()) == cfg
+    world = build_world(replace(cfg, customers=1, days=2))
+    assert set(world.customers[0].wallets) == set(cfg.currencies)
+    with pytest.raises(ValueError, match="no reference rate for JT's XYZ"):
+        WorldConfig(transfers_per_day=1, jt=JtConfig(currency="XYZ"))
