@@ -28,7 +28,8 @@ final as (
             when 'departure' then format(
                 'Transfer {}: payment {} sent {} {} (fee {}) to JT{}, but no JT balance record '
                 || 'with mchOrderId {} received it.',
-                transfer_ref, transaction_id, amount::varchar, currency, fee::varchar,
+                transfer_ref, transaction_id, amount::varchar, currency,
+                fee::decimal(38, 2)::varchar,
                 coalesce(' user ' || counterparty_account, ''), transfer_ref
             )
             else format(
