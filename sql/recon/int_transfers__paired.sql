@@ -80,7 +80,8 @@ jt_sides as (
         arg_max(balance_ref_no, created_at) as balance_ref_no,
         min(created_at) as booked_at
     from jt_records
-    where mch_order_id is not null
+    -- Only references an OPEN-API side names: every JT record has a mchOrderId.
+    where mch_order_id in (select transfers.transfer_ref from transfers)
     group by mch_order_id, in_out_type
 ),
 
