@@ -10,15 +10,17 @@ world's edges (outside the grace period) and away from each other, so findings n
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
 from sandbox import rates
 from sandbox.anomalies_money import MONEY_KINDS, TradePaymentPlanter, describe_money
 from sandbox.anomalies_states import STATE_KINDS, StatePlanter, describe_state
-from sandbox.config import ANOMALY_KINDS, WorldConfig
+from sandbox.config import ANOMALY_KINDS, TRANSFER_KINDS, WorldConfig
 from sandbox.model import Customer, Entry, Wallet, money, rate_num
 from sandbox.planted import Planted
+from sandbox.transfers import describe_transfer
 
 
 class _Planter(TradePaymentPlanter, StatePlanter):
@@ -220,12 +222,19 @@ class _Planter(TradePaymentPlanter, StatePlanter):
 
 
 def plant_anomalies(
-    cfg: WorldConfig, customers: list[Customer], start: int, end: int
+    cfg: WorldConfig,
+    customers: list[Customer],
+    start: int,
+    end: int,
+    reserved: Iterable[Entry] = (),
 ) -> list[Planted]:
+    """Plants every OPEN-API kind but the transfers (planned with them, sandbox.transfers),
+    never on a `reserved` entry (a transfer's side: changing it would break two rules)."""
     planter = _Planter(cfg, customers, start, end)
+    planter._take(*reserved)
     for kind in ANOMALY_KINDS:
         n = cfg.anomalies.get(kind, 0)
-        if n == 0:
+        if n == 0 or kind in TRANSFER_KINDS:
             continue
         if kind.startswith("fx_"):
             planter.fx(kind, n)
@@ -309,6 +318,8 @@ def describe(p: Planted, wallet_balance: int | None = None) -> dict[str, Any]:
         expected, actual = describe_money(p, row)
     elif p.check_name in STATE_KINDS:
         expected, actual = describe_state(p, row)
+    elif p.check_name in TRANSFER_KINDS:
+        expected, actual = describe_transfer(p, row)
     if expected is not None:
         row["expected"] = money(expected)
     if actual is not None:

@@ -15,6 +15,13 @@ from sandbox.config import WorldConfig
 from sandbox.jt_build import build_jt
 from sandbox.model import DAY, Customer, Wallet, day_start
 from sandbox.simulate import CustomerSim
+from sandbox.transfers import (
+    Transfer,
+    book_arrival,
+    book_departure,
+    plan_transfers,
+    planted_transfers,
+)
 from sandbox.whalet import WhaletWorld
 from sandbox.world import World, chain_order
 
@@ -52,6 +59,9 @@ def _build(cfg: WorldConfig) -> World:
     start = day_start(cfg.start_date)
     end = start + cfg.days * DAY
     rng = random.Random(f"{cfg.seed}:world")
+    # Transfers are planned first and JT built next, so each side knows the other.
+    transfers = plan_transfers(cfg, start, end)
+    jt = build_jt(cfg, start, end, transfers)
     customers: list[Customer] = []
     for i in range(cfg.customers):
         customer = Customer(
@@ -65,17 +75,21 @@ def _build(cfg: WorldConfig) -> World:
                 currency=ccy,
                 create_at=start - 30 * DAY + i * 3600,
             )
-        _simulate(cfg, customer, start, end)
+        mine = [tr for tr in transfers if tr.customer == i]
+        _simulate(cfg, customer, start, end, mine)
         customers.append(customer)
     for customer in customers:
         for wallet in customer.wallets.values():
             chain_order(wallet)
-    planted = plant_anomalies(cfg, customers, start, end)
-    jt, whalet = build_jt(cfg, start, end), WhaletWorld(cfg, start)
-    return World(cfg, customers, start, end, planted, jt, whalet)
+    sides = [tr.openapi_entry for tr in transfers if tr.openapi_entry is not None]
+    planted = plant_anomalies(cfg, customers, start, end, reserved=sides)
+    planted += planted_transfers(transfers, customers)
+    return World(cfg, customers, start, end, planted, jt, WhaletWorld(cfg, start))
 
 
-def _simulate(cfg: WorldConfig, customer: Customer, start: int, end: int) -> None:
+def _simulate(
+    cfg: WorldConfig, customer: Customer, start: int, end: int, transfers: list[Transfer]
+) -> None:
     sim = CustomerSim(cfg, customer, start, end)
     cards = CardActivity(sim)
     actions: dict[str, Callable[[int], object]] = {
@@ -109,6 +123,12 @@ def _simulate(cfg: WorldConfig, customer: Customer, start: int, end: int) -> Non
             midnight = ds + DAY
             leg2 = midnight + sim.randint(0, 2)
             sim.at(midnight - sim.randint(1, 3), functools.partial(_straddling, sim, leg2))
+    for tr in transfers:
+        if tr.outbound:
+            book = functools.partial(book_departure, sim, tr, tr.jt_account)
+            sim.at(tr.departure_at, book)
+        else:
+            sim.at(tr.arrival_at, functools.partial(book_arrival, sim, tr))
     sim.run()
 
 

@@ -8,6 +8,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from sandbox import rates
+
 ANOMALY_KINDS: tuple[str, ...] = (
     "entry_arithmetic",
     "chain_gap",
@@ -25,7 +27,11 @@ ANOMALY_KINDS: tuple[str, ...] = (
     "payment_return_missing",
     "closed_card_balance",
     "wallet_freeze_mismatch",
+    # Transfers between OPEN-API and JT (sandbox/transfers.py); reported on the OPEN-API side.
+    "transfer_unmatched",
+    "transfer_amount_mismatch",
 )
+TRANSFER_KINDS: tuple[str, ...] = ("transfer_unmatched", "transfer_amount_mismatch")
 
 JT_ANOMALY_KINDS: tuple[str, ...] = (
     "jt_balance_composition",
@@ -155,6 +161,8 @@ class WorldConfig:
     timezone: str = "UTC"
     anomalies: dict[str, int] = field(default_factory=dict)
     late_entry_rate: float = 0.01
+    # Transfers between the OPEN-API wallet in JT's currency and JT users, a day, both ways.
+    transfers_per_day: int = 0
     faults: FaultConfig = field(default_factory=FaultConfig)
     jt: JtConfig = field(default_factory=JtConfig)
     whalet: WhaletConfig = field(default_factory=WhaletConfig)
@@ -171,6 +179,19 @@ class WorldConfig:
             raise ValueError("a world needs at least 1 customer, 2 days and 10 entries per day")
         if len(set(self.currencies)) < 2 or not set(self.card_currencies) <= set(self.currencies):
             raise ValueError("need two or more currencies, and card currencies among them")
+        if self.transfers_per_day < 0:
+            raise ValueError("transfers_per_day must not be negative")
+        if self.has_transfers and self.jt.currency not in self.currencies:
+            # A transfer arrives in the currency it left in (providers.md §4): it leaves from
+            # (or arrives at) a wallet in JT's currency, which every customer then has.
+            object.__setattr__(self, "currencies", (*self.currencies, self.jt.currency))
+        if self.has_transfers and not rates.supported(self.jt.currency):
+            raise ValueError(f"the sandbox has no reference rate for JT's {self.jt.currency}")
+
+    @property
+    def has_transfers(self) -> bool:
+        """Whether the world moves money between OPEN-API and JT (sandbox.transfers)."""
+        return bool(self.transfers_per_day or any(self.anomalies.get(k) for k in TRANSFER_KINDS))
 
     def with_anomalies(self, **counts: int) -> WorldConfig:
         return replace(self, anomalies=counts)
@@ -232,7 +253,11 @@ def default_config(seed: int = 7) -> WorldConfig:
             "payment_return_missing": 2,
             "closed_card_balance": 2,
             "wallet_freeze_mismatch": 1,
+            "transfer_unmatched": 1,
+            "transfer_amount_mismatch": 1,
         },
+        # Every customer also has a THB wallet, for the transfers to and from JT (in THB).
+        transfers_per_day=3,
         jt=JtConfig(
             anomalies={
                 "jt_balance_composition": 2,

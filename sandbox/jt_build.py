@@ -9,12 +9,14 @@ the balances right (only `entry_arithmetic`), a shifted `balance` moves `baseBal
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import replace
 
 from sandbox.config import JT_ANOMALY_KINDS, WorldConfig
 from sandbox.jt import CREDIT, DEBIT, JtPlanted, JtRecord, JtUser, JtWorld, cod_share
 from sandbox.model import DAY
 from sandbox.planted import MARGIN
+from sandbox.transfers import Transfer
 
 # businessType -> (type, weight, amount range in satang); ADJUSTMENT goes either way.
 _BUSINESS: dict[str, tuple[str, float, int, int]] = {
@@ -37,11 +39,25 @@ class _Gen:
         self.ref_nos: set[str] = set()
         # (time, booking sequence, user index, businessType or "" for a random one, amount)
         self.events: list[tuple[int, int, int, str, int]] = []
+        # booking sequence -> the transfer whose JT side that event books
+        self.transfers: dict[int, Transfer] = {}
 
     def at(self, t: int, user: int, business: str = "", amount: int = 0) -> None:
         if t < self.end:
             self.seq += 1
             self.events.append((t, self.seq, user, business, amount))
+
+    def transfer_sides(self, transfers: Sequence[Transfer]) -> None:
+        """Each transfer's JT side: the credit of an outbound one (unless it never arrives),
+        the debit of an inbound one."""
+        for tr in transfers:
+            if tr.outbound and tr.arrival_amount is not None:
+                self.at(tr.arrival_at, tr.user, "TOP_UP", tr.arrival_amount)
+            elif not tr.outbound:
+                self.at(tr.departure_at, tr.user, "WITHDRAW", tr.amount)
+            else:
+                continue
+            self.transfers[self.seq] = tr
 
     def users(self) -> list[JtUser]:
         rng = self.rng
@@ -89,6 +105,7 @@ class _Gen:
         weights = [w for _, w, _, _ in _BUSINESS.values()]
         balances = [0] * len(users)
         for t, seq, k, business, amount in sorted(self.events):
+            transfer = self.transfers.get(seq)
             if not business:
                 business = rng.choices(names, weights)[0]
             kind, _, low, high = _BUSINESS[business]
@@ -96,23 +113,43 @@ class _Gen:
             if business == "ADJUSTMENT" and rng.random() < 0.5:
                 kind = DEBIT
             if kind == DEBIT and balances[k] < amount:
-                business, kind = "TOP_UP", CREDIT  # never overdraw: the user tops up instead
+                if transfer is None:
+                    business, kind = "TOP_UP", CREDIT  # never overdraw: the user tops up instead
+                else:
+                    # A transfer leaves whole: the user tops up first, in the same second.
+                    self.record(users[k], CREDIT, "TOP_UP", amount, t, seq)
+                    balances[k] += amount
             balances[k] += amount if kind == CREDIT else -amount
-            u = users[k]
-            u.records.append(
-                JtRecord(
-                    balance_ref_no=self.ref_no(),
-                    mch_uuid=u.mch_uuid,
-                    uuid=u.uuid,
-                    type=kind,
-                    business_type=business,
-                    amount=amount,
-                    create_time=t,
-                    mch_order_id=f"MO{rng.getrandbits(64):016X}",
-                    seq=seq,
-                    tie=rng.getrandbits(32),
-                )
-            )
+            record = self.record(users[k], kind, business, amount, t, seq, transfer)
+            if transfer is not None:
+                transfer.jt_record, transfer.jt_account = record, record.mch_uuid
+
+    def record(
+        self,
+        u: JtUser,
+        kind: str,
+        business: str,
+        amount: int,
+        t: int,
+        seq: int,
+        transfer: Transfer | None = None,
+    ) -> JtRecord:
+        ref_no = self.ref_no()
+        order_id = f"MO{self.rng.getrandbits(64):016X}"
+        r = JtRecord(
+            balance_ref_no=ref_no,
+            mch_uuid=u.mch_uuid,
+            uuid=u.uuid,
+            type=kind,
+            business_type=business,
+            amount=amount,
+            create_time=t,
+            mch_order_id=order_id if transfer is None else transfer.ref,
+            seq=seq,
+            tie=self.rng.getrandbits(32),
+        )
+        u.records.append(r)
+        return r
 
     def ref_no(self) -> str:
         while True:
@@ -122,16 +159,22 @@ class _Gen:
                 return ref
 
 
-def build_jt(cfg: WorldConfig, start: int, end: int) -> JtWorld:
-    """The JT world of a config over [start, end). Deterministic: same config, same world."""
+def build_jt(cfg: WorldConfig, start: int, end: int, transfers: Sequence[Transfer] = ()) -> JtWorld:
+    """The JT world of a config over [start, end), with the JT side of each transfer.
+    Deterministic: same config, same world."""
     gen = _Gen(cfg, start, end)
     app_id = f"{gen.rng.getrandbits(128):032x}"
     users = gen.users()
     gen.schedule()
+    gen.transfer_sides(transfers)
     gen.records(users)
     for u in users:
         u.link()
     planter = _Planter(cfg, users, start, end)
+    # Anomalies of its own never touch a transfer's record: that would be two findings.
+    planter._take(*(tr.jt_record for tr in transfers if tr.jt_record is not None))
+    for tr in transfers:
+        tr.jt_account = tr.jt_account or users[tr.user].mch_uuid
     for kind in JT_ANOMALY_KINDS:
         n = cfg.jt.anomalies.get(kind, 0)
         if n:

@@ -23,6 +23,7 @@ _UNITS_PER_USD_E8: dict[str, int] = {
     "GBP": 79_000_000,
     "SGD": 134_000_000,
     "JPY": 15_000_000_000,
+    "THB": 3_600_000_000,
 }
 _AMPLITUDE_PPM = 500  # 5 bps
 _PERIOD = 3 * 86_400

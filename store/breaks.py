@@ -135,6 +135,20 @@ CHECKS: tuple[Check, ...] = (
         "(status 2); freeze_balance is not negative",
     ),
     Check(
+        "transfer_unmatched",
+        "error",
+        "transfer",
+        "a transfer between providers that left one has arrived at the other (and an arrival "
+        "has its departure), matched by reference, after the grace period",
+    ),
+    Check(
+        "transfer_amount_mismatch",
+        "error",
+        "transfer",
+        "a transfer's arrival = its departure less at most the fee the departure states, in "
+        "the same currency",
+    ),
+    Check(
         "jt_balance_composition",
         "error",
         "user",
@@ -181,6 +195,7 @@ HELPERS = (
     "int_exchanges__paired",
     "int_orders__debits",
     "int_cards__movements",
+    "int_transfers__paired",
 )
 MODELS: tuple[str, ...] = (LEDGER, *HELPERS, *CHECK_NAMES, "int_breaks__found")
 BREAKS = "fct_breaks"

@@ -33,6 +33,10 @@ with findings as (
     union all by name
     select * from wallet_freeze_mismatch
     union all by name
+    select * from transfer_unmatched
+    union all by name
+    select * from transfer_amount_mismatch
+    union all by name
     select * from jt_balance_composition
     union all by name
     select * from money_unit_mismatch

@@ -40,7 +40,7 @@ def test_recon_demo_prints_row_counts_and_the_readme_next_commands_work(tmp_path
         if len(parts) >= 4 and parts[0] in ("openapi", "jt", "whalet")
     }
     assert counts["openapi", "transactions"] > 1000 and counts["openapi", "orders"] > 100
-    assert counts["openapi", "card_trades"] > 100 and counts["openapi", "wallets"] == 12
+    assert counts["openapi", "card_trades"] > 100 and counts["openapi", "wallets"] == 15
     assert counts["jt", "balance_records"] > 100 and counts["jt", "users"] == 4
     assert counts["whalet", "balances"] > 0
     assert "transactions 2026-11-09 (1/7)" in done.stderr  # progress on the terminal
@@ -54,10 +54,12 @@ def test_recon_demo_prints_row_counts_and_the_readme_next_commands_work(tmp_path
     assert re.search(r"closed_card_balance\s+openapi\s+error\s+2\s", done.stdout)
     assert re.search(r"wallet_freeze_mismatch\s+openapi\s+warn\s+1\s", done.stdout)
     assert re.search(r"whalet_platform_mismatch\s+whalet\s+error\s+1\s", done.stdout)
+    assert re.search(r"transfer_unmatched\s+openapi\s+error\s+1\s", done.stdout)
+    assert re.search(r"transfer_amount_mismatch\s+openapi\s+error\s+1\s", done.stdout)
     assert "Traceback" not in done.stderr and "STEP_FAILURE" not in done.stderr
     assert (
-        "33 anomalies (jt 6, openapi 24, whalet 3; docs/sandbox.md): "
-        "33 found as breaks, 0 breaks it did not plant"
+        "35 anomalies (jt 6, openapi 26, whalet 3; docs/sandbox.md): "
+        "35 found as breaks, 0 breaks it did not plant"
     ) in done.stdout
     _the_demo_run_carries_its_settings_as_config_and_no_secret(project / "data" / "demo")
     assert f"RECON_DATA_DIR={project / 'data' / 'demo'} .venv/bin/recon breaks" in done.stdout

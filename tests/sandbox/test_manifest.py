@@ -40,7 +40,7 @@ def test_manifest_shape(default_world: World) -> None:
     }
     rows = manifest["anomalies"]
     keys = [(a["provider"], a["check_name"], a["account_id"], a["entity_id"]) for a in rows]
-    assert keys == sorted(keys) and len(set(keys)) == len(keys) == 24 + 6 + 3
+    assert keys == sorted(keys) and len(set(keys)) == len(keys) == 26 + 6 + 3
     for a in rows:
         assert isinstance(a["account_id"], str) and isinstance(a["transaction_ids"], list)
         assert a["currency"] and a["detail"] and a["entity_type"]

@@ -89,7 +89,7 @@ def test_recon_sandbox_serve_answers_for_every_provider(tmp_path: Path) -> None:
         body.update(page_no=1, page_size=10)
         response = wait_for(f"{base[1]}/openApi/wallet/walletList", json=body)
         envelope = response.json()
-        assert envelope["code"] == 0 and envelope["data"]["total"] == 4
+        assert envelope["code"] == 0 and envelope["data"]["total"] == 5
         assert '"anomalies"' in manifest.read_text()
 
         key_path, secret_path = Path(key_file[1]), Path(secret_file[1])

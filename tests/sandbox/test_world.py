@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from sandbox import ANOMALY_KINDS, World, build_world
-from tests.support.oracle import chain_findings, manifest_findings, reconcile
+from sandbox import ANOMALY_KINDS, JtApp, World, build_world
+from tests.support.oracle import chain_findings, manifest_findings, reconcile, transfer_findings
+from tests.support.provider_clients import JtClient, pull_jt
 from tests.support.worlds import SMALL, pull_world
 
 
@@ -59,9 +60,14 @@ def test_default_world_has_the_awkward_cases(default_data: list[dict[str, Any]])
 
 
 def test_default_world_manifest_names_exactly_the_violations(
-    default_world: World, default_data: list[dict[str, Any]]
+    default_world: World, default_data: list[dict[str, Any]], merchant_key: tuple[bytes, bytes]
 ) -> None:
     found = set().union(*(reconcile(c) for c in default_data))
+    jt = JtClient(JtApp(default_world, merchant_key[1]), merchant_key[0])
+    try:
+        found |= transfer_findings(default_data, pull_jt(jt)["records"])
+    finally:
+        jt.close()
     manifest = default_world.manifest()
     assert found == manifest_findings(manifest)
     openapi = [a for a in manifest["anomalies"] if a["provider"] == "openapi"]
@@ -69,12 +75,20 @@ def test_default_world_manifest_names_exactly_the_violations(
 
 
 @pytest.mark.parametrize("kind", ANOMALY_KINDS)
-def test_each_anomaly_kind_breaks_only_its_rule(kind: str) -> None:
+def test_each_anomaly_kind_breaks_only_its_rule(
+    kind: str, merchant_key: tuple[bytes, bytes]
+) -> None:
     world = build_world(SMALL.with_anomalies(**{kind: 2}))
     manifest = world.manifest()
     assert len(manifest["anomalies"]) == 2
     assert {a["check_name"] for a in manifest["anomalies"]} == {kind}
-    found = set().union(*(reconcile(c) for c in pull_world(world)))
+    data = pull_world(world)
+    found = set().union(*(reconcile(c) for c in data))
+    jt = JtClient(JtApp(world, merchant_key[1]), merchant_key[0])
+    try:
+        found |= transfer_findings(data, pull_jt(jt)["records"])
+    finally:
+        jt.close()
     assert found == manifest_findings(manifest)
 
 

@@ -1,8 +1,9 @@
 """Runs hand-written ledgers (tests/fixtures/recon/*.json) through the real load and check path.
 
 A fixture is a story in runs. Each run delivers some day windows of ledger rows (OPEN-API
-`windows`; JT balance records `jt_windows`, in minor units) and optionally wallet, rate,
-order, card and trade snapshots, in the provider's JSON shape, with
+`windows`; JT balance records `jt_windows`, in minor units: `{day: rows}`, or
+`{entity: {day: rows}}`) and optionally wallet, rate, order, card and trade snapshots, in the
+provider's JSON shape, with
 the API's `total` for each window (the rows delivered, unless `api_totals` says otherwise); the
 rows are converted, landed as Parquet, loaded into DuckDB by key, staged, and reconciled,
 exactly as a pipeline run does. Then `fct_breaks` must hold the run's `expect` list.
@@ -24,7 +25,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from connectors.jt.rows import convert_rows as jt_rows
+from connectors.jt.rows import convert_rows as convert_jt_rows
 from connectors.openapi.rows import convert_rows
 from connectors.whalet.rows import convert_rows as convert_whalet_rows
 from store import breaks, duck, lake
@@ -85,10 +86,14 @@ class Ledger:
                     total = totals.get(entity, {}).get(day_text, len(rows))
                     self._land_window(entity, day, rows, taken_at, int(total))
                     load_window(con, self.lake(), dataset(PROVIDER, entity), day)
-            for day_text, rows in run.get("jt_windows", {}).items():
-                day = date.fromisoformat(day_text)
-                self._land_jt_window(day, rows, taken_at)
-                load_window(con, self.lake(), dataset("jt", "balance_records"), day)
+            for key, value in run.get("jt_windows", {}).items():
+                # {day: rows} of balance records, or {entity: {day: rows}}.
+                jt = value if isinstance(value, dict) else {key: value}
+                entity = key if isinstance(value, dict) else "balance_records"
+                for day_text, rows in jt.items():
+                    day = date.fromisoformat(day_text)
+                    self._land_window(entity, day, rows, taken_at, len(rows), "jt")
+                    load_window(con, self.lake(), dataset("jt", entity), day)
             for entity in ("wallets", "cards", "exchange_rates"):
                 if entity in run:
                     self._land_snapshot(entity, run[entity], taken_at)
@@ -110,6 +115,7 @@ class Ledger:
         rows: list[dict[str, Any]],
         fetched_at: datetime,
         api_total: int,
+        provider: str = PROVIDER,
     ) -> None:
         """Land a window as the pipeline does; the API's total is the rows delivered unless
         the fixture says the API reported another (`api_totals`)."""
@@ -119,36 +125,23 @@ class Ledger:
             "_window_end": start + timedelta(days=1),
             "_fetched_at": fetched_at,
         }
-        raw = [entry(r) for r in rows] if entity == "transactions" else rows
-        converted = convert_rows(entity, CUSTOMER, raw, extra)
+        if provider == "jt":
+            account = JT_APP
+            converted = convert_jt_rows(entity, JT_APP, rows, extra)
+        else:
+            account = str(CUSTOMER)
+            raw = [entry(r) for r in rows] if entity == "transactions" else rows
+            converted = convert_rows(entity, CUSTOMER, raw, extra)
         assert not converted.quarantined, converted.quarantined
-        schema = dataset(PROVIDER, entity).landed_schema()
+        schema = dataset(provider, entity).landed_schema()
         table = pa.Table.from_pylist(converted.rows, schema=schema)
-        counts = [lake.WindowCount(str(CUSTOMER), api_total, len(converted.rows), 0)]
+        counts = [lake.WindowCount(account, api_total, len(converted.rows), 0)]
         self.lake().replace_window(
-            PROVIDER,
+            provider,
             entity,
             day,
             lake.with_counts(table, fetched_at, counts),
             pa.table({}),
-        )
-
-    def _land_jt_window(self, day: date, rows: list[dict[str, Any]], fetched_at: datetime) -> None:
-        """A day of JT balance records (JT's shape: minor units) for app JT_APP, landed as
-        the pipeline lands it; the API's total is the rows delivered."""
-        start = datetime(day.year, day.month, day.day)
-        extra = {
-            "_window_start": start,
-            "_window_end": start + timedelta(days=1),
-            "_fetched_at": fetched_at,
-        }
-        converted = jt_rows("balance_records", JT_APP, rows, extra)
-        assert not converted.quarantined, converted.quarantined
-        ds = dataset("jt", "balance_records")
-        table = pa.Table.from_pylist(converted.rows, schema=ds.landed_schema())
-        counts = [lake.WindowCount(JT_APP, len(rows), len(converted.rows), 0)]
-        self.lake().replace_window(
-            "jt", ds.entity, day, lake.with_counts(table, fetched_at, counts), pa.table({})
         )
 
     def _land_snapshot(self, entity: str, rows: list[dict[str, Any]], taken_at: datetime) -> None:

@@ -240,3 +240,34 @@ def manifest_findings(manifest: dict[str, Any]) -> set[Finding]:
         for a in manifest["anomalies"]
         if a["provider"] == "openapi"
     }
+
+
+def transfer_findings(
+    customers: list[dict[str, Any]], jt_records: list[dict[str, Any]]
+) -> set[Finding]:
+    """Transfers between OPEN-API and JT (providers.md §4), matched by reference: a payment
+    whose attach names a JT destination against the JT credit of its `transfer_ref`, a
+    deposit with remark `TRANSFER <ref>` against the JT debit. JT money is minor units."""
+    found: set[Finding] = set()
+    jt: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for r in jt_records:
+        jt[(r["type"], r["mchOrderId"])] += Decimal(r["amount"]) / 100
+    for customer in customers:
+        cid = customer["customer_id"]
+        for e in customer["entries"]:
+            if e["transaction_type"] == 5010 and e["status"] == 2 and e["attach"]:
+                attach = json.loads(e["attach"], parse_float=Decimal, parse_int=Decimal)
+                if "transfer_ref" not in attach or attach["destination"]["provider"] != "jt":
+                    continue
+                ref, fee = attach["transfer_ref"], Decimal(attach["fee_detail"]["fee"])
+                left, arrived = e["amount"], jt.get(("CREDIT", ref))
+            elif e["transaction_type"] == 1010 and e["remark"].startswith("TRANSFER "):
+                ref, fee = e["remark"].removeprefix("TRANSFER "), Decimal(0)
+                left, arrived = jt.get(("DEBIT", ref)), e["amount"]
+            else:
+                continue
+            if left is None or arrived is None:
+                found.add(("transfer_unmatched", cid, ref))
+            elif arrived < left - fee or arrived > left:
+                found.add(("transfer_amount_mismatch", cid, ref))
+    return found
