@@ -303,16 +303,16 @@ def snapshot_differences(con: duckdb.DuckDBPyConnection, working: str, snapshot:
     return duck.differences(con, working, snapshot, leave_out=maintain.PIPELINE_ONLY, keys=False)
 
 
-def _columns(con: duckdb.DuckDBPyConnection, database: str, table: str) -> list[tuple[str, ...]]:
-    return [
-        tuple(map(str, r))
-        for r in con.execute(
-            "select column_name, data_type, is_nullable from duckdb_columns() "
-            "where database_name = ? and schema_name = 'main' and table_name = ? "
-            "order by column_index",
-            [database, table],
-        ).fetchall()
-    ]
+def _columns(con: duckdb.DuckDBPyConnection, database: str) -> dict[str, list[tuple[str, ...]]]:
+    """Each table's columns in the attached `database`: name, type, nullable, in order."""
+    found: dict[str, list[tuple[str, ...]]] = {}
+    for table, *column in con.execute(
+        "select table_name, column_name, data_type, is_nullable from duckdb_columns() "
+        "where database_name = ? and schema_name = 'main' order by table_name, column_index",
+        [database],
+    ).fetchall():
+        found.setdefault(str(table), []).append(tuple(map(str, column)))
+    return found
 
 
 def build_whole(con: duckdb.DuckDBPyConnection, slot: Path, run_id: str) -> None:
@@ -328,10 +328,11 @@ def build_whole(con: duckdb.DuckDBPyConnection, slot: Path, run_id: str) -> None
     try:
         con.execute(f"attach ? as building (storage_version '{STORAGE_VERSION}')", [str(building)])
         try:
+            shapes = _columns(con, working)
             for table in published_tables(con):
                 columns = ", ".join(
                     f'"{name}" {data_type}' + ("" if nullable == "True" else " not null")
-                    for name, data_type, nullable in _columns(con, working, table)
+                    for name, data_type, nullable in shapes[table]
                 )
                 # Names and types come from the catalogue, never from provider data.
                 con.execute(f"create table building.main.{table} ({columns})")
@@ -411,9 +412,9 @@ def _cannot_update(
     if storage_version(con, "standby") != STORAGE_VERSION:
         return "the standby snapshot is in another storage version"
     working = _current(con)
-    if published_tables(con) != published_tables(con, "standby") or any(
-        _columns(con, working, t) != _columns(con, "standby", t) for t in published_tables(con)
-    ):
+    tables = published_tables(con)
+    here, there = _columns(con, working), _columns(con, "standby")
+    if tables != published_tables(con, "standby") or any(here[t] != there[t] for t in tables):
         return "the warehouse's tables changed shape since the standby snapshot"
     keys = con.execute(
         "select count(*) from duckdb_indexes() where database_name = 'standby'"
