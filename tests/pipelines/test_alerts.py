@@ -82,6 +82,8 @@ def subject_of(opened: int, resolved: int, statuses: Statuses) -> str:
     )
 
 
+# Slow (make soak): the default suite's budget; the other alert tests here run by default.
+@pytest.mark.slow
 def test_alerts_tell_each_receiver_each_change_once_and_catch_up_after_an_outage(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,

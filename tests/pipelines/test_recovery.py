@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import dagster as dg
+import pytest
 
 from pipelines.instance import instance_at
 from pipelines.recovery import pool_holders
@@ -70,6 +71,8 @@ def _kill_while_holding_the_pool(env: dict[str, str], cwd: Path, home: Path) -> 
         log.close()
 
 
+# Slow (make soak, which also kills runs at random): the default suite's budget.
+@pytest.mark.slow
 def test_a_run_killed_holding_the_warehouse_pool_never_blocks_the_next(tmp_path: Path) -> None:
     world = build_world(WORLD)
     data, clean = tmp_path / "data", tmp_path / "clean"

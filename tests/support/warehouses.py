@@ -14,7 +14,8 @@ RUN_LOG = ("fct_break_counts", "recon_publication")
 RUN_COLUMNS = {
     "_fetched_at", "fetched_at", "_snapshot_at", "snapshot_at", "_source_file", "source_file",
     "entry_source_file", "first_seen_at", "last_seen_at", "opened_at", "resolved_at",
-    "_replaced_at", "event_at", "_consumed_at", "built_at",
+    "_replaced_at", "event_at", "_consumed_at", "built_at", "ledger_landed_at",
+    "hours_to_landing",
 }  # fmt: skip
 
 
