@@ -35,10 +35,10 @@ from outputs.alert_rules import SEVERITIES
 from store.breaks import Settings, parse_tolerance
 from store.files import remove_stale_temporaries
 from store.lake import Lake, lake_root
+from store.sql_store import sqlite_url
 from store.warehouse import open_working
 from store.webhook_store import SETTING as WEBHOOK_SETTING
 from store.workflow_store import SETTING as WORKFLOW_SETTING
-from store.workflow_store import sqlite_url
 
 _HTTP_DEFAULTS = HttpSettings()
 N = TypeVar("N", int, float)

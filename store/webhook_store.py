@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from store.sql_store import describe, driver_error, open_store
 from store.webhook_events import Event
 
 SETTING = "RECON_WEBHOOK_STORE_URL"
@@ -44,24 +44,6 @@ class WebhookStoreError(RuntimeError):
     """The store cannot be opened or written; the message names where, never a password."""
 
 
-def sqlite_url(path: Path) -> str:
-    return f"sqlite:///{path}"
-
-
-def _describe(url: str) -> str:
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return f"(a {SETTING} that is no database URL)"
-
-
-def _why(exc: SQLAlchemyError) -> str:
-    """The driver's own first line (it names host and role, never the password)."""
-    cause = getattr(exc, "orig", None) or exc
-    lines = str(cause).strip().splitlines()
-    return f"{type(cause).__name__}: {lines[0]}" if lines else type(cause).__name__
-
-
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
 
@@ -70,23 +52,10 @@ class WebhookStore:
     """Events in once, pending events out. `url` is sqlite:///… or postgresql://…."""
 
     def __init__(self, url: str) -> None:
-        self.where = _describe(url)
-        try:
-            parsed = make_url(url)
-        except ArgumentError:
-            raise WebhookStoreError(
-                f"{SETTING} is not a database URL (sqlite:///… or postgresql://…)"
-            ) from None
-        self._sqlite_path: Path | None = None
-        if parsed.get_backend_name() == "sqlite":
-            if not parsed.database:
-                raise WebhookStoreError("the webhook store needs a file, not an in-memory SQLite")
-            self._sqlite_path = Path(parsed.database)
-        elif parsed.get_backend_name() != "postgresql":
-            raise WebhookStoreError(f"{SETTING}: only sqlite and postgresql stores are supported")
-        elif parsed.drivername == "postgresql":
-            parsed = parsed.set(drivername="postgresql+psycopg2")
-        self._engine: Engine = sa.create_engine(parsed, pool_pre_ping=True)
+        self.where = describe(url, SETTING)
+        opened = open_store(url, SETTING, "webhook store", WebhookStoreError)
+        self._engine: Engine = opened.engine
+        self._sqlite_path = opened.sqlite_path
 
     def close(self) -> None:
         self._engine.dispose()
@@ -96,7 +65,7 @@ class WebhookStore:
             return self._engine.connect()
         except SQLAlchemyError as exc:
             raise WebhookStoreError(
-                f"cannot open the webhook store {self.where}: {_why(exc)}"
+                f"cannot open the webhook store {self.where}: {driver_error(exc)}"
             ) from None
 
     def exists(self) -> bool:
@@ -115,7 +84,7 @@ class WebhookStore:
                 con.commit()
         except SQLAlchemyError as exc:
             raise WebhookStoreError(
-                f"cannot create the webhook store {self.where}: {_why(exc)}"
+                f"cannot create the webhook store {self.where}: {driver_error(exc)}"
             ) from None
 
     def add(self, event: Event) -> bool:
@@ -137,7 +106,7 @@ class WebhookStore:
             return False
         except SQLAlchemyError as exc:
             raise WebhookStoreError(
-                f"the webhook store {self.where} refused an event: {_why(exc)}"
+                f"the webhook store {self.where} refused an event: {driver_error(exc)}"
             ) from None
         return True
 
@@ -149,7 +118,7 @@ class WebhookStore:
                 rows = con.execute(query).mappings().all()
         except SQLAlchemyError as exc:
             raise WebhookStoreError(
-                f"cannot read the webhook store {self.where}: {_why(exc)}"
+                f"cannot read the webhook store {self.where}: {driver_error(exc)}"
             ) from None
         return [
             Event(
@@ -194,7 +163,7 @@ class WebhookStore:
                 con.commit()
         except SQLAlchemyError as exc:
             raise WebhookStoreError(
-                f"the webhook store {self.where} refused an update: {_why(exc)}"
+                f"the webhook store {self.where} refused an update: {driver_error(exc)}"
             ) from None
 
     def processed(self) -> dict[str, str]:

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 
+from store.sql_store import describe, driver_error, open_store
 from store.workflow import DEFAULT_REASON_CODES, Action, check
 
 SETTING = "RECON_WORKFLOW_URL"
@@ -50,24 +50,6 @@ class WorkflowError(RuntimeError):
     """The store cannot be opened or written; the message names where, never a password."""
 
 
-def sqlite_url(path: Path) -> str:
-    return f"sqlite:///{path}"
-
-
-def describe(url: str) -> str:
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return f"(a {SETTING} that is no database URL)"
-
-
-def _why(exc: SQLAlchemyError) -> str:
-    """The driver's own first line (it names host and role, never the password)."""
-    cause = getattr(exc, "orig", None) or exc
-    lines = str(cause).strip().splitlines()
-    return f"{type(cause).__name__}: {lines[0]}" if lines else type(cause).__name__
-
-
 def _number(value: str | None) -> Decimal | None:
     return None if value is None else Decimal(value)
 
@@ -82,28 +64,10 @@ class WorkflowStore:
     def __init__(self, url: str, read_only: bool = False) -> None:
         self.url = url
         self.read_only = read_only
-        self.where = describe(url)
-        try:
-            parsed = make_url(url)
-        except ArgumentError:
-            raise WorkflowError(
-                f"{SETTING} is not a database URL (sqlite:///… or postgresql://…)"
-            ) from None
-        self._sqlite_path: Path | None = None
-        if parsed.get_backend_name() == "sqlite":
-            if not parsed.database:
-                raise WorkflowError("the workflow store needs a file, not an in-memory SQLite")
-            self._sqlite_path = Path(parsed.database)
-            if read_only:
-                # SQLite's own read-only mode: a reader can never write or create the file.
-                parsed = parsed.set(
-                    database=f"file:{parsed.database}", query={"mode": "ro", "uri": "true"}
-                )
-        elif parsed.get_backend_name() != "postgresql":
-            raise WorkflowError(f"{SETTING}: only sqlite and postgresql stores are supported")
-        elif parsed.drivername == "postgresql":
-            parsed = parsed.set(drivername="postgresql+psycopg2")
-        self._engine: Engine = sa.create_engine(parsed, pool_pre_ping=True)
+        self.where = describe(url, SETTING)
+        opened = open_store(url, SETTING, "workflow store", WorkflowError, read_only)
+        self._engine: Engine = opened.engine
+        self._sqlite_path = opened.sqlite_path
 
     @classmethod
     def reader(cls, url: str) -> WorkflowStore:
@@ -117,7 +81,7 @@ class WorkflowStore:
             con = self._engine.connect()
         except SQLAlchemyError as exc:
             raise WorkflowError(
-                f"cannot open the workflow store {self.where}: {_why(exc)}"
+                f"cannot open the workflow store {self.where}: {driver_error(exc)}"
             ) from None
         if self.read_only and self._sqlite_path is None:
             con = con.execution_options(postgresql_readonly=True)
@@ -164,7 +128,7 @@ class WorkflowStore:
                 con.commit()
         except SQLAlchemyError as exc:
             raise WorkflowError(
-                f"the workflow store {self.where} refused the action: {_why(exc)}"
+                f"the workflow store {self.where} refused the action: {driver_error(exc)}"
             ) from None
         return action
 
@@ -180,7 +144,7 @@ class WorkflowStore:
                 rows = con.execute(query).mappings().all()
         except SQLAlchemyError as exc:
             raise WorkflowError(
-                f"cannot read the workflow store {self.where}: {_why(exc)}"
+                f"cannot read the workflow store {self.where}: {driver_error(exc)}"
             ) from None
         return [
             Action(

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from outputs.webhooks import MAX_BODY_BYTES, signature
-from store.webhook_store import sqlite_url
+from store.sql_store import sqlite_url
 from tests.support.webhooks import Receiver, serve_receiver
 
 KEY = "fedcba9876543210fedcba9876543210"

@@ -11,7 +11,7 @@ import httpx
 from sandbox import SandboxApp, build_world
 from sandbox.serve import serving
 from sandbox.webhooks import WebhookControl
-from store.webhook_store import sqlite_url
+from store.sql_store import sqlite_url
 from tests.support.webhooks import serve_receiver
 from tests.support.worlds import SMALL
 

@@ -11,8 +11,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from store.sql_store import sqlite_url
 from store.webhook_events import Event, event_days, parse_event, plan_repulls
-from store.webhook_store import WebhookStore, WebhookStoreError, sqlite_url
+from store.webhook_store import WebhookStore, WebhookStoreError
 from tests.support.postgres import postgres_server
 
 KEY = "0123456789abcdef0123456789abcdef"

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from store.sql_store import sqlite_url
 from store.workflow import (
     ACKNOWLEDGED,
     ASSIGNED,
@@ -22,7 +23,7 @@ from store.workflow import (
     fold,
     parse_reason_codes,
 )
-from store.workflow_store import WorkflowError, WorkflowStore, sqlite_url
+from store.workflow_store import WorkflowError, WorkflowStore
 from tests.support.postgres import postgres_server
 
 T0 = datetime(2026, 11, 12, 9, 30)

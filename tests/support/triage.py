@@ -23,7 +23,7 @@ from outputs.app.auth import AppSettings, hash_password
 from outputs.app.web import build_app
 from sandbox import WorldConfig, build_world
 from sandbox.serve import LOOPBACK, free_port
-from store.workflow_store import sqlite_url
+from store.sql_store import sqlite_url
 from tests.support.harness import completed, harness
 
 HOSTILE = "<script>window.pwned=1</script>"
