@@ -15,7 +15,7 @@ from assets.partitions import DAILY
 from assets.progress import report, skipped
 from assets.resources import JtResource, WarehouseResource
 from store.landing.common import Landed
-from store.landing.jt import RECORDS, USERS, land_records_window, land_users
+from store.landing.jt import RECORDS, USERS, land_records_windows, land_users
 
 
 @dg.asset(
@@ -33,14 +33,16 @@ def lake_jt__balance_records(
 ) -> dg.MaterializeResult[None]:
     if not jt.is_configured():
         return skipped(context, "JT balance records", "JT_BASE_URL")
-    total = Landed()
     fetched_at = jt.provider_now()
     days = [date.fromisoformat(k) for k in context.partition_keys]
+    done: list[date] = []
+
+    def landed(day: date, what: Landed) -> None:
+        done.append(day)
+        report(context, f"jt balance_records {day} ({len(done)}/{len(days)}): {what.summary()}")
+
     with jt.client() as client:
-        for i, day in enumerate(days, 1):
-            landed = land_records_window(client, day, warehouse.lake(), fetched_at)
-            total.add(landed)
-            report(context, f"jt balance_records {day} ({i}/{len(days)}): {landed.summary()}")
+        total = land_records_windows(client, days, warehouse.lake(), fetched_at, landed)
     return dg.MaterializeResult(metadata=total.metadata())
 
 

@@ -1,17 +1,20 @@
 """JT wallet landing: balance records by day window, users (with JT's totals) as snapshots.
 
-One request window [day, day+1) on JT's clock per day; the users reading also lands
+One request window [day, day+1) on JT's clock per day, the days of a range fetched at once
+within JT's limits (store.landing.windows, as for OPEN-API); the users reading also lands
 `user_totals` (assets `lake_jt__balance_records` and `lake_jt__users`). The users
 are read between two reads of the records since the newest landed day, like OPEN-API wallets,
 so a user's balance can be tied to its records.
 """
 
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 
 import pyarrow as pa
 
 from connectors.jt.client import JtClient
 from connectors.jt.rows import convert_rows
+from connectors.paging import Whole
 from store.datasets import dataset
 from store.lake import Lake, WindowCount
 from store.landing.common import (
@@ -23,6 +26,7 @@ from store.landing.common import (
     write_tail,
     write_window,
 )
+from store.landing.windows import land_days
 
 PROVIDER = "jt"
 RECORDS = dataset(PROVIDER, "balance_records")
@@ -32,8 +36,34 @@ TOTALS = dataset(PROVIDER, "user_totals")
 
 def land_records_window(client: JtClient, day: date, lake: Lake, fetched_at: datetime) -> Landed:
     """One day of balance records, fetched whole, then landed as one file."""
+    return land_records_windows(client, [day], lake, fetched_at)
+
+
+def land_records_windows(
+    client: JtClient,
+    days: Sequence[date],
+    lake: Lake,
+    fetched_at: datetime,
+    landed: Callable[[date, Landed], None] | None = None,
+) -> Landed:
+    """Each day of balance records, the days fetched at once within JT's limits (at most its
+    `max_in_flight`), each fetched whole and then landed as one file (or not at all) as it
+    completes; `landed(day, what)` after each."""
+
+    def fetch(day: date, _app: str) -> Whole:
+        return client.records(*day_window(day))
+
+    def write(day: date, wholes: list[Whole]) -> Landed:
+        (whole,) = wholes
+        return _land_window(client, day, whole, lake, fetched_at)
+
+    return land_days(days, [client.app_id], fetch, write, client.http.concurrency, landed)
+
+
+def _land_window(
+    client: JtClient, day: date, whole: Whole, lake: Lake, fetched_at: datetime
+) -> Landed:
     start, end = day_window(day)
-    whole = client.records(start, end)
     extra = {"_window_start": start, "_window_end": end, "_fetched_at": fetched_at}
     converted = convert_rows(RECORDS.entity, client.app_id, whole.rows, extra)
     # A window read in slices reports the sum of the slices' totals.
