@@ -107,7 +107,7 @@ def _whole_seconds(data: Path, folder: Path) -> float:
 
 
 def _copy_seconds(source: Path, copy: Path) -> float:
-    """What publishing cost before the slots: a byte copy of the snapshot, synced."""
+    """What publishing cost before the slots: a byte copy of the working file, synced."""
     started = time.perf_counter()
     shutil.copyfile(source, copy)
     with copy.open("rb+") as f:

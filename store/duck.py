@@ -30,6 +30,13 @@ def connect_file(path: Path) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(path), config={"storage_compatibility_version": STORAGE_VERSION})
 
 
+def current_database(con: duckdb.DuckDBPyConnection) -> str:
+    """The name of the connection's own database (DuckDB names it after its file)."""
+    row = con.execute("select current_database()").fetchone()
+    assert row is not None
+    return str(row[0])
+
+
 def storage_version(con: duckdb.DuckDBPyConnection, database: str | None = None) -> str:
     """The storage format of an attached database file (default: the connection's own), as
     the oldest DuckDB release that reads it, e.g. "v1.4.0"."""

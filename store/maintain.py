@@ -151,9 +151,7 @@ def build_whole(con: duckdb.DuckDBPyConnection, model: str, now: datetime) -> in
 def _database(con: duckdb.DuckDBPyConnection) -> str:
     """The connection's own database, quoted for a qualified name (a database is named after
     its file, which may hold any character)."""
-    row = con.execute("select current_database()").fetchone()
-    assert row is not None
-    return '"' + str(row[0]).replace('"', '""') + '"'
+    return '"' + duck.current_database(con).replace('"', '""') + '"'
 
 
 @contextmanager
@@ -287,7 +285,7 @@ def refresh(
 
 
 # How long consumed changes are kept: a published snapshot slot whose run is newer than every
-# change dropped since is brought up to date from them instead of copied whole (store.publish).
+# change dropped since is brought up to date from them instead of built whole (store.publish).
 KEEP_CHANGES = timedelta(days=7)
 # The newest consumption time of the changes dropped so far (one row; null: none dropped).
 CHANGES_PRUNED = "recon_changes_pruned"

@@ -18,7 +18,7 @@ import logging
 import os
 import re
 import shutil
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -277,9 +277,8 @@ def publish(
         whole = update_standby(con, slot, maintain.changes_pruned_through(con))
     if whole is not None:
         build_whole(con, slot, run_id)
-    published = swap_in(slot, target, run_id)
     how = f"built whole: {whole}" if whole else "brought up to date with the changes"
-    return replace(published, how=how)
+    return swap_in(slot, target, run_id, how)
 
 
 def published_tables(con: duckdb.DuckDBPyConnection, database: str | None = None) -> list[str]:
@@ -324,7 +323,7 @@ def build_whole(con: duckdb.DuckDBPyConnection, slot: Path, run_id: str) -> None
     building = slot.with_name(f".{slot.name}.building")
     for leftover in (building, building.with_name(building.name + ".wal")):
         leftover.unlink(missing_ok=True)
-    working = _current(con)
+    working = duck.current_database(con)
     try:
         con.execute(f"attach ? as building (storage_version '{STORAGE_VERSION}')", [str(building)])
         try:
@@ -396,12 +395,6 @@ def update_standby(
         con.execute("detach standby")
 
 
-def _current(con: duckdb.DuckDBPyConnection) -> str:
-    row = con.execute("select current_database()").fetchone()
-    assert row is not None
-    return str(row[0])
-
-
 def _cannot_update(
     con: duckdb.DuckDBPyConnection, theirs: Publication | None, pruned_through: datetime | None
 ) -> str | None:
@@ -411,7 +404,7 @@ def _cannot_update(
         return f"the standby snapshot (run {theirs.run_id}) is older than the changes kept"
     if storage_version(con, "standby") != STORAGE_VERSION:
         return "the standby snapshot is in another storage version"
-    working = _current(con)
+    working = duck.current_database(con)
     tables = published_tables(con)
     here, there = _columns(con, working), _columns(con, "standby")
     if tables != published_tables(con, "standby") or any(here[t] != there[t] for t in tables):
@@ -471,7 +464,7 @@ def _apply_changes(con: duckdb.DuckDBPyConnection, since: datetime) -> None:
 def _copy_comments(con: duckdb.DuckDBPyConnection, into: str) -> None:
     """Table and column comments (the data dictionary's words) as the working file has them,
     on the published tables of the attached snapshot `into`."""
-    working = _current(con)
+    working = duck.current_database(con)
     tables = published_tables(con)
     found = con.execute(
         "select table_name, comment from duckdb_tables() where database_name = ? "
@@ -521,7 +514,7 @@ def _check(path: Path, run_id: str) -> Publication:
     return publication
 
 
-def swap_in(slot: Path, target: Path, run_id: str) -> Published:
+def swap_in(slot: Path, target: Path, run_id: str, how: str) -> Published:
     """Make `slot` the published file: checked, hard-linked beside `target`, renamed over it.
     A reader sees the old snapshot or the new one, never a mix; one with the old file open
     keeps reading it (its slot is not written while it is locked)."""
@@ -544,5 +537,5 @@ def swap_in(slot: Path, target: Path, run_id: str) -> Published:
         publication.run_at,
         publication.published_at,
         target.stat().st_size,
-        "swapped in",
+        how,
     )
