@@ -21,7 +21,9 @@ readings as (
         _source_file,
         lag(status) over by_time as previous_status,
         lag(snapshot_at) over by_time as previous_snapshot_at,
-        lag(available_balance) over by_time as previous_available_balance
+        lag(available_balance) over by_time as previous_available_balance,
+        -- Readings of one freeze share a number: the count of non-frozen readings before.
+        sum(case when status = 2 then 0 else 1 end) over by_time as freeze_no
     from wallets
     window by_time as (partition by provider, account_id, currency order by snapshot_at)
 ),
@@ -39,7 +41,7 @@ frozen_spans as (
         previous_snapshot_at as frozen_from,
         snapshot_at as frozen_through,
         previous_available_balance as balance_frozen,
-        _source_file
+        freeze_no
     from readings
     where status = 2 and previous_status = 2
 ),
@@ -50,6 +52,7 @@ moved as (
         frozen_spans.account_id,
         frozen_spans.wallet_key,
         frozen_spans.currency,
+        frozen_spans.freeze_no,
         min(frozen_spans.frozen_from) as frozen_from,
         max(frozen_spans.frozen_through) as frozen_through,
         arg_min(frozen_spans.balance_frozen, frozen_spans.frozen_from) as balance_frozen,
@@ -67,7 +70,18 @@ moved as (
         and frozen_spans.wallet_key = entries.wallet_key
         and entries.transaction_time > frozen_spans.frozen_from
         and entries.transaction_time <= frozen_spans.frozen_through
-    group by all
+    group by
+        frozen_spans.provider,
+        frozen_spans.account_id,
+        frozen_spans.wallet_key,
+        frozen_spans.currency,
+        frozen_spans.freeze_no
+    -- One finding per wallet: its latest freeze in which the ledger moved (a freeze and the
+    -- next one are never taken together: the wallet was normal in between).
+    qualify row_number() over (
+        partition by frozen_spans.provider, frozen_spans.account_id, frozen_spans.wallet_key
+        order by min(frozen_spans.frozen_from) desc
+    ) = 1
 ),
 
 negative as (
