@@ -6,7 +6,7 @@ process died; and the re-pulls the provider's webhooks hint at (store.webhook_ev
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import dagster as dg
 
@@ -135,7 +135,12 @@ def build_webhook_sensor(
             pending = store.pending()
             if not pending:
                 return dg.SkipReason("no webhook events waiting")
+            # The provider's day, but never past the newest day partition: DAILY runs on
+            # UTC, so a provider ahead of UTC is on a day Dagster does not have yet.
+            newest = DAILY.get_last_partition_key()
             today = openapi.provider_now().date()
+            if newest is not None:
+                today = min(today, date.fromisoformat(newest))
             earliest = DAILY.start.date()
             plans = plan_repulls(pending, openapi.zone(), today, earliest)
             requests = [repull_request(p, downstream) for p in plans]

@@ -433,9 +433,9 @@ def cannot_tell(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str,
     since their silence would otherwise read as a pass)."""
     notes: dict[str, str] = {}
     platform = con.execute("select count(*) from stg_whalet__platform_balances").fetchone()
-    users = con.execute("select count(*) from stg_whalet__balances").fetchone()
     if not (platform and platform[0]):
         return notes
+    users = con.execute("select count(*) from stg_whalet__balances").fetchone()
     if not settings.whalet_users_complete:
         notes["whalet_platform_mismatch"] = (
             "cannot tell: the platform balance is compared with its users' only when "

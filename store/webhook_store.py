@@ -172,5 +172,10 @@ class WebhookStore:
             return {}
         t = events_table.c
         query = sa.select(t.event_id, t.run_key).where(t.processed_at.is_not(None))
-        with self._connect() as con:
-            return {r[0]: r[1] for r in con.execute(query).all()}
+        try:
+            with self._connect() as con:
+                return {r[0]: r[1] for r in con.execute(query).all()}
+        except SQLAlchemyError as exc:
+            raise WebhookStoreError(
+                f"cannot read the webhook store {self.where}: {driver_error(exc)}"
+            ) from None

@@ -168,8 +168,13 @@ class SignInLimiter:
 
     def failed(self, name: str) -> None:
         with self._lock:
+            now = self.clock()
+            # Names tried once and never again would stay for ever: every failure sweeps
+            # out the names whose failures are all older than the window.
+            for stale in [k for k, ts in self._failures.items() if now - ts[-1] >= self.window]:
+                del self._failures[stale]
             key = name.lower()
-            self._failures[key] = [*self._recent(key, self.clock()), self.clock()]
+            self._failures[key] = [*self._recent(key, now), now]
 
     def succeeded(self, name: str) -> None:
         with self._lock:

@@ -8,14 +8,8 @@ jt_records as (
     select * from stg_jt__balance_records
 ),
 
-settings as (
-    select * from recon_settings
-),
-
 period as (
-    select to_seconds(cast(value as bigint)) as grace_period
-    from settings
-    where setting = 'grace_seconds' and currency is null
+    select grace_period from int_ledger__grace
 ),
 
 jt_span as (
@@ -127,6 +121,8 @@ final as (
         case side when 'departure' then amount - fee else amount end as arrival_expected,
         case side when 'departure' then amount else counterpart_amount end as departure_amount,
         case side when 'departure' then counterpart_amount else amount end as arrival_amount,
+        case side when 'departure' then currency else counterpart_currency end
+            as departure_currency,
         case side when 'departure' then counterpart_currency else currency end
             as arrival_currency,
         counterpart_transaction_id is not null as is_paired,

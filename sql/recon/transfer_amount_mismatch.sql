@@ -33,10 +33,10 @@ final as (
         format(
             'Transfer {}: {} {} left {} (fee {}), so {} {} should have arrived at {}, but {} {} '
             || 'did ({}).',
-            transfer_ref, departure_amount::varchar, currency,
+            transfer_ref, departure_amount::varchar, departure_currency,
             case side when 'departure' then 'OPEN-API' else 'JT' end,
             fee::decimal(38, 2)::varchar,
-            (departure_amount - fee)::decimal(38, 2)::varchar, currency,
+            (departure_amount - fee)::decimal(38, 2)::varchar, departure_currency,
             case side when 'departure' then 'JT' else 'OPEN-API' end,
             arrival_amount::varchar, arrival_currency,
             case side

@@ -310,3 +310,8 @@ def test_a_name_is_locked_out_after_five_failed_sign_ins(served: Served) -> None
     limiter.failed("carol")
     limiter.succeeded("carol")
     assert limiter.wait_seconds("carol") == 0
+    # A name tried once and never again does not stay: the next failure sweeps it out.
+    limiter.failed("dave")
+    now[0] = 200
+    limiter.failed("erin")
+    assert set(limiter._failures) == {"erin"}

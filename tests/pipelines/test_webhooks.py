@@ -82,7 +82,10 @@ def test_a_card_status_webhook_asks_for_one_cards_repull_and_forged_or_replayed_
         (kept,) = receiver.store.events()
         assert kept.customer_id == customer and kept.event_tag == "card.status.freeze"
         # Card secrets never reach the store: no PAN, no CVV, no PIN, only the last four.
+        # (The sandbox masks the middle digits as the provider does; the masked card_no must
+        # not be kept either.)
         assert card.card_no not in kept.payload and card.card_no[6:-4] not in kept.payload
+        assert '"card_no"' not in kept.payload
         assert '"cvv"' not in kept.payload and '"pin"' not in kept.payload
         assert f'"card_no_last4": "{card.card_no[-4:]}"' in kept.payload
         # A redelivery before the sensor ran adds nothing.
