@@ -111,15 +111,15 @@ per_day as (
         currency,
         day,
         count(*) as entries,
-        cast(sum(amount) as decimal(38, 2)) as volume,
+        cast(sum(amount) as decimal(38, 8)) as volume,
         count(*) filter (where is_chain_verified) as chain_verified_entries,
-        cast(coalesce(sum(amount) filter (where is_chain_verified), 0) as decimal(38, 2))
+        cast(coalesce(sum(amount) filter (where is_chain_verified), 0) as decimal(38, 8))
             as chain_verified_volume,
         count(*) filter (where is_fx_verified) as fx_verified_entries,
-        cast(coalesce(sum(amount) filter (where is_fx_verified), 0) as decimal(38, 2))
+        cast(coalesce(sum(amount) filter (where is_fx_verified), 0) as decimal(38, 8))
             as fx_verified_volume,
         count(*) filter (where is_order_verified) as order_verified_entries,
-        cast(coalesce(sum(amount) filter (where is_order_verified), 0) as decimal(38, 2))
+        cast(coalesce(sum(amount) filter (where is_order_verified), 0) as decimal(38, 8))
             as order_verified_volume
     from verified
     group by provider, account_id, currency, day
@@ -149,7 +149,8 @@ day_windows as (
 
 final as (
     -- Shares are fractions of the day's entries and volume, four places, rounded half up in
-    -- integer arithmetic (volume in cents): DuckDB divides DECIMALs through floating point.
+    -- integer arithmetic (volumes in units of 10^-8, exact for every currency's places):
+    -- DuckDB divides DECIMALs through floating point.
     select
         per_day.provider,
         per_day.account_id,
@@ -161,25 +162,25 @@ final as (
         per_day.chain_verified_volume,
         cast((20000 * per_day.chain_verified_entries + per_day.entries)
             // (2 * per_day.entries) as decimal(18, 0)) * 0.0001 as chain_verified_entries_share,
-        cast((20000 * cast(per_day.chain_verified_volume * 100 as hugeint)
-            + cast(per_day.volume * 100 as hugeint))
-            // nullif(2 * cast(per_day.volume * 100 as hugeint), 0) as decimal(18, 0)) * 0.0001
+        cast((20000 * cast(per_day.chain_verified_volume * 100000000 as hugeint)
+            + cast(per_day.volume * 100000000 as hugeint))
+            // nullif(2 * cast(per_day.volume * 100000000 as hugeint), 0) as decimal(18, 0)) * 0.0001
             as chain_verified_volume_share,
         per_day.fx_verified_entries,
         per_day.fx_verified_volume,
         cast((20000 * per_day.fx_verified_entries + per_day.entries)
             // (2 * per_day.entries) as decimal(18, 0)) * 0.0001 as fx_verified_entries_share,
-        cast((20000 * cast(per_day.fx_verified_volume * 100 as hugeint)
-            + cast(per_day.volume * 100 as hugeint))
-            // nullif(2 * cast(per_day.volume * 100 as hugeint), 0) as decimal(18, 0)) * 0.0001
+        cast((20000 * cast(per_day.fx_verified_volume * 100000000 as hugeint)
+            + cast(per_day.volume * 100000000 as hugeint))
+            // nullif(2 * cast(per_day.volume * 100000000 as hugeint), 0) as decimal(18, 0)) * 0.0001
             as fx_verified_volume_share,
         per_day.order_verified_entries,
         per_day.order_verified_volume,
         cast((20000 * per_day.order_verified_entries + per_day.entries)
             // (2 * per_day.entries) as decimal(18, 0)) * 0.0001 as order_verified_entries_share,
-        cast((20000 * cast(per_day.order_verified_volume * 100 as hugeint)
-            + cast(per_day.volume * 100 as hugeint))
-            // nullif(2 * cast(per_day.volume * 100 as hugeint), 0) as decimal(18, 0)) * 0.0001
+        cast((20000 * cast(per_day.order_verified_volume * 100000000 as hugeint)
+            + cast(per_day.volume * 100000000 as hugeint))
+            // nullif(2 * cast(per_day.volume * 100000000 as hugeint), 0) as decimal(18, 0)) * 0.0001
             as order_verified_volume_share,
         coalesce(day_windows.windows_landed, 0) as windows_landed,
         coalesce(day_windows.windows_incomplete, 0) as windows_incomplete,
