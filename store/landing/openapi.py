@@ -95,18 +95,6 @@ def land_windows(
     return land_days(days, customers, fetch, write, client.http.concurrency, landed)
 
 
-def land_window(
-    client: OpenApiClient,
-    customers: list[Credentials],
-    entity: str,
-    day: date,
-    lake: Lake,
-    fetched_at: datetime,
-) -> Landed:
-    """Fetch one day's window for every customer, then land it as one file (or not at all)."""
-    return land_windows(client, customers, entity, [day], lake, fetched_at)
-
-
 def land_bracketed(
     client: OpenApiClient,
     customers: list[Credentials],
