@@ -32,18 +32,12 @@ window_findings as (
     select * from incomplete_window
 ),
 
-chain_linked as (
-    -- Linked on both sides: neither the start nor the end of a stretch of chain. A wallet's
-    -- first and last loaded entries have a neighbour missing, so they are not verified yet.
-    select entries.provider, entries.account_id, entries.transaction_id, entries.in_out_type,
-        entries.wallet_key
-    from entries
-    anti join unlinked
-        on entries.provider = unlinked.provider
-        and entries.account_id = unlinked.account_id
-        and entries.wallet_key = unlinked.wallet_key
-        and entries.transaction_id = unlinked.transaction_id
-        and entries.in_out_type = unlinked.in_out_type
+unlinked_keys as (
+    -- The ends of the stretches of chain: an entry that is none of them is linked on both
+    -- sides. A wallet's first and last loaded entries have a neighbour missing, so they are
+    -- ends too, not verified yet.
+    select distinct provider, account_id, wallet_key, transaction_id, in_out_type
+    from unlinked
 ),
 
 fx_paired as (
@@ -82,16 +76,16 @@ verified as (
         entries.currency,
         cast(entries.transaction_time as date) as day,
         entries.amount,
-        chain_linked.transaction_id is not null as is_chain_verified,
+        unlinked_keys.transaction_id is null as is_chain_verified,
         fx_paired.transaction_id is not null as is_fx_verified,
         order_matched.transaction_id is not null as is_order_verified
     from entries
-    left join chain_linked
-        on entries.provider = chain_linked.provider
-        and entries.account_id = chain_linked.account_id
-        and entries.wallet_key = chain_linked.wallet_key
-        and entries.transaction_id = chain_linked.transaction_id
-        and entries.in_out_type = chain_linked.in_out_type
+    left join unlinked_keys
+        on entries.provider = unlinked_keys.provider
+        and entries.account_id = unlinked_keys.account_id
+        and entries.wallet_key = unlinked_keys.wallet_key
+        and entries.transaction_id = unlinked_keys.transaction_id
+        and entries.in_out_type = unlinked_keys.in_out_type
     left join fx_paired
         on entries.provider = fx_paired.provider
         and entries.account_id = fx_paired.account_id
