@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from connectors.openapi.profile import PROFILE
 from connectors.redact import Secrets, redact
 
 # Card secrets the payload may carry (masked by the provider, dropped here all the same).
@@ -30,7 +31,8 @@ SECRET_FIELDS = frozenset({"cvv", "cvv2", "cvc", "pin", "pin_code", "password"})
 PAN_FIELDS = frozenset({"card_no", "card_number", "pan"})
 # Business times of the payload, on the provider's naive clock: the day windows they fall in.
 TIME_FIELDS = ("transaction_time", "trade_time", "settle_time", "create_at", "finish_at")
-TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+TIME_FORMAT = PROFILE.datetime_format
+EPOCH = datetime(1970, 1, 1)
 MAX_ID = 128
 # Days further apart than this become runs of their own rather than one run over the gap.
 MERGE_GAP_DAYS = 3
@@ -96,7 +98,8 @@ def _sent_at(value: object) -> datetime | None:
     if isinstance(value, bool) or not isinstance(value, int | Decimal):
         return None
     try:
-        return datetime.fromtimestamp(float(value) / 1000, UTC).replace(tzinfo=None)
+        # Milliseconds since the epoch, in integers: no float on the way.
+        return EPOCH + timedelta(milliseconds=int(value))
     except (OverflowError, OSError, ValueError):
         return None
 
