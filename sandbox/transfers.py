@@ -72,7 +72,8 @@ class _Planner:
         approve_at = t + rng.randint(60, 300) if outbound else t
         arrival = amount - fee
         if kind == "transfer_amount_mismatch":
-            delta = rng.randint(100, 10_000)
+            # Never the whole arrival: a credit stays positive in any currency's scale.
+            delta = rng.randint(100, min(10_000, arrival - 1))
             # Short of what should arrive, or more than ever left.
             arrival = arrival - delta if rng.random() < 0.5 else amount + delta
         return Transfer(
